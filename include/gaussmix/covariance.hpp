@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "detail/validation.hpp"
+#include "options.hpp"
+
+namespace gaussmix {
+
+/// The covariances of all K components, in the compact storage of their `CovarianceType`, each with
+/// the factor its density needs: for Full and Tied an upper triangular \f$U\f$ with
+/// \f$\Sigma^{-1} = U U^T\f$; for Diagonal and Spherical \f$1/\sigma\f$ per variance.
+/// \tparam Scalar float or double \tparam Dim compile-time d or Eigen::Dynamic
+template <typename Scalar, int Dim = Eigen::Dynamic>
+class Covariances {
+ public:
+  using Matrix = Eigen::Matrix<Scalar, Dim, Dim>;
+  using MatrixD = Eigen::Matrix<double, Dim, Dim>;
+  using RowVector = Eigen::Matrix<Scalar, 1, Dim>;
+  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+  Covariances() = default;
+
+  CovarianceType type() const { return type_; }
+  int n_components() const { return n_components_; }
+  int n_features() const { return n_features_; }
+
+  /// The dense d x d covariance of component k, whatever the type.
+  Matrix dense(int k) const {
+    switch (type_) {
+      case CovarianceType::Full: return matrix_[k];
+      case CovarianceType::Tied: return matrix_[0];
+      case CovarianceType::Diagonal: return Matrix(variance_.row(k).transpose().asDiagonal());
+      case CovarianceType::Spherical: {
+        Matrix out = Matrix::Identity(n_features_, n_features_);
+        return out * variance_(k, 0);
+      }
+    }
+    return Matrix();
+  }
+
+  /// Dense covariance in double, used where an update must not lose the model's digits.
+  MatrixD dense_double(int k) const { return dense(k).template cast<double>(); }
+
+  /// \f$\log\det U_k = -\tfrac12 \log\det\Sigma_k\f$.
+  Scalar log_det_precision_factor(int k) const { return log_det_(type_ == CovarianceType::Tied ? 0 : k); }
+
+  /// out(i) = constant - 0.5 * (x_i - mean)^T Sigma_k^{-1} (x_i - mean) for every row of `x`.
+  /// `diff` and `scaled` are caller-owned scratch of x's shape, so the call does not allocate.
+  template <class X, class Mean, class Out, class Diff, class Scaled>
+  void log_density(const X& x, const Mean& mean, int k, Scalar constant, Out&& out, Diff&& diff,
+                   Scaled&& scaled) const {
+    diff.noalias() = x.rowwise() - mean;
+    switch (type_) {
+      case CovarianceType::Full:
+      case CovarianceType::Tied: {
+        const Matrix& factor = precision_factor_[type_ == CovarianceType::Full ? k : 0];
+        scaled.noalias() = diff * factor.template triangularView<Eigen::Upper>();
+        out = (-Scalar(0.5) * scaled.rowwise().squaredNorm()).array() + constant;
+        break;
+      }
+      case CovarianceType::Diagonal:
+        out = (-Scalar(0.5) * (diff.array().rowwise() * precision_sqrt_.row(k).array()).square().rowwise().sum())
+                  .matrix()
+                  .array() +
+              constant;
+        break;
+      case CovarianceType::Spherical: {
+        const Scalar p = precision_sqrt_(k, 0) * precision_sqrt_(k, 0);
+        out = (-Scalar(0.5) * p * diff.rowwise().squaredNorm()).array() + constant;
+        break;
+      }
+    }
+  }
+
+  /// Covariance parameters that a model of this type estimates (scikit-learn's count).
+  static long n_parameters(CovarianceType type, long K, long d) {
+    switch (type) {
+      case CovarianceType::Full: return K * d * (d + 1) / 2;
+      case CovarianceType::Diagonal: return K * d;
+      case CovarianceType::Tied: return d * (d + 1) / 2;
+      case CovarianceType::Spherical: return K;
+    }
+    return 0;
+  }
+
+  /// Builds the storage for K components from estimates in double: `full` holds K (Full) or 1 (Tied)
+  /// matrices, `variances` K x d (Diagonal) or K x 1 (Spherical). Throws NumericalError naming the
+  /// component when a covariance is not numerically positive definite.
+  static Covariances from_estimates(CovarianceType type, int K, int d, const std::vector<MatrixD>& full,
+                                    const Eigen::MatrixXd& variances, double reg_covar) {
+    Covariances c;
+    const int failed = c.build(type, K, d, full, variances);
+    if (failed < 0) return c;
+    if (type == CovarianceType::Tied)
+      throw NumericalError(detail::message(
+          "the shared (tied) covariance is not positive definite even after adding reg_covar = ", reg_covar,
+          " to its diagonal; the data may be degenerate (constant or collinear columns). Increase "
+          "Options::reg_covar"));
+    throw NumericalError(detail::message(
+        "component ", failed, " has a covariance that is not positive definite even after adding reg_covar = ",
+        reg_covar, " to its diagonal; it may have collapsed onto too few distinct points. Increase "
+        "Options::reg_covar, or use fewer components"));
+  }
+
+  /// Builds the storage from K dense matrices given by a user (set_parameters): checks each is
+  /// symmetric, of the type's shape and positive definite; throws std::invalid_argument otherwise.
+  static Covariances from_dense(CovarianceType type, int d, const std::vector<Matrix>& given) {
+    const int K = static_cast<int>(given.size());
+    const double tol = std::sqrt(static_cast<double>(std::numeric_limits<Scalar>::epsilon()));
+    std::vector<MatrixD> full;
+    Eigen::MatrixXd variances(K, type == CovarianceType::Spherical ? 1 : d);
+    for (int k = 0; k < K; ++k) {
+      if (given[k].rows() != d || given[k].cols() != d)
+        throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is ", given[k].rows(),
+                                                    " x ", given[k].cols(), ", expected ", d, " x ", d));
+      const MatrixD m = given[k].template cast<double>();
+      if (!m.allFinite())
+        throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is not finite"));
+      const double scale = std::max(m.cwiseAbs().maxCoeff(), std::numeric_limits<double>::min());
+      if ((m - m.transpose()).cwiseAbs().maxCoeff() > tol * scale)
+        throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is not symmetric"));
+      const MatrixD sym = 0.5 * (m + m.transpose());
+      const double off_diagonal = (sym - MatrixD(sym.diagonal().asDiagonal())).cwiseAbs().maxCoeff();
+      switch (type) {
+        case CovarianceType::Full: full.push_back(sym); break;
+        case CovarianceType::Tied:
+          if (k > 0 && (sym - full[0]).cwiseAbs().maxCoeff() > tol * scale)
+            throw std::invalid_argument(detail::message(
+                "set_parameters: covariance ", k, " differs from covariance 0, but Tied needs one shared matrix"));
+          if (k == 0) full.push_back(sym);
+          break;
+        case CovarianceType::Diagonal:
+          if (off_diagonal > tol * scale)
+            throw std::invalid_argument(detail::message("set_parameters: covariance ", k,
+                                                        " has non-zero off-diagonal entries, but the type is Diagonal"));
+          variances.row(k) = sym.diagonal().transpose();
+          break;
+        case CovarianceType::Spherical: {
+          const double mean = sym.diagonal().mean();
+          if (off_diagonal > tol * scale || (sym.diagonal().array() - mean).abs().maxCoeff() > tol * scale)
+            throw std::invalid_argument(detail::message("set_parameters: covariance ", k,
+                                                        " is not a multiple of the identity, but the type is Spherical"));
+          variances(k, 0) = mean;
+          break;
+        }
+      }
+    }
+    Covariances c;
+    const int failed = c.build(type, K, d, full, variances);
+    if (failed >= 0)
+      throw std::invalid_argument(detail::message("set_parameters: covariance ", failed,
+                                                  " is not positive definite"));
+    return c;
+  }
+
+ private:
+  // Fills the storage and factors; returns the first component that is not numerically positive
+  // definite (pivot below d * eps * largest variance), or -1.
+  int build(CovarianceType type, int K, int d, const std::vector<MatrixD>& full, const Eigen::MatrixXd& variances) {
+    type_ = type;
+    n_components_ = K;
+    n_features_ = d;
+    if (type == CovarianceType::Full || type == CovarianceType::Tied) {
+      matrix_.resize(full.size());
+      precision_factor_.resize(full.size());
+      Eigen::VectorXd log_det(full.size());
+      for (std::size_t k = 0; k < full.size(); ++k) {
+        const MatrixD& sigma = full[k];
+        if (!sigma.allFinite()) return static_cast<int>(k);
+        Eigen::LLT<MatrixD> llt(sigma);
+        const double pivot_floor =
+            std::numeric_limits<double>::epsilon() * d * sigma.diagonal().cwiseAbs().maxCoeff();
+        if (llt.info() != Eigen::Success || !(llt.matrixLLT().diagonal().array().square() > pivot_floor).all())
+          return static_cast<int>(k);
+        // U = L^{-T}: a triangular solve, never an explicit inverse.
+        MatrixD factor = MatrixD::Identity(d, d);
+        llt.matrixL().solveInPlace(factor);
+        precision_factor_[k] = factor.transpose().template cast<Scalar>();
+        matrix_[k] = sigma.template cast<Scalar>();
+        log_det(k) = -llt.matrixLLT().diagonal().array().log().sum();
+        if (!precision_factor_[k].allFinite()) return static_cast<int>(k);
+      }
+      log_det_ = log_det.cast<Scalar>();
+    } else {
+      for (Eigen::Index k = 0; k < variances.rows(); ++k)
+        for (Eigen::Index j = 0; j < variances.cols(); ++j) {
+          const double v = variances(k, j);
+          const Scalar inverse_sqrt = static_cast<Scalar>(1.0 / std::sqrt(v));
+          if (!(v > 0) || !std::isfinite(v) || !std::isfinite(inverse_sqrt) || !(inverse_sqrt > 0))
+            return static_cast<int>(k);
+        }
+      variance_ = variances.cast<Scalar>();
+      precision_sqrt_ = variances.array().rsqrt().matrix().template cast<Scalar>();
+      const double per_variance = type == CovarianceType::Spherical ? d : 1;
+      log_det_ = (-0.5 * per_variance * variances.array().log().rowwise().sum()).matrix().template cast<Scalar>();
+    }
+    return -1;
+  }
+
+  CovarianceType type_ = CovarianceType::Full;
+  int n_components_ = 0;
+  int n_features_ = 0;
+  std::vector<Matrix> matrix_;            // Full: K covariances, Tied: the shared one
+  std::vector<Matrix> precision_factor_;  // U with Sigma^{-1} = U U^T, upper triangular
+  Table variance_;                        // Diagonal: K x d, Spherical: K x 1
+  Table precision_sqrt_;                  // 1 / sqrt(variance_)
+  Column log_det_;                        // per stored factor: log det U
+};
+
+}  // namespace gaussmix

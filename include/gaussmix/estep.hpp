@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <Eigen/Core>
+#include <cmath>
+#include <type_traits>
+
+#include "detail/blocks.hpp"
+#include "parameters.hpp"
+#include "statistics.hpp"
+
+namespace gaussmix {
+
+/// Scratch of the E-step kernel for blocks of up to `rows` rows; allocated once per pass.
+template <typename Scalar, int Dim = Eigen::Dynamic>
+struct EStepWorkspace {
+  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;
+  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
+  Block x, diff, scaled;               ///< rows x d
+  Table log_prob;                      ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
+  Column log_norm;                     ///< rows: log p(x_i)
+  Column weighted;                     ///< rows: w_i r_ik for one k
+  Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
+
+  EStepWorkspace(Eigen::Index d, Eigen::Index K)
+      : EStepWorkspace(detail::block_rows(d), d, K) {}
+  EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
+      : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows),
+        second(d, d) {}
+};
+
+/// Fills ws.log_prob(0:rows, k) = log pi_k + log N(x_i | mu_k, Sigma_k) for the rows in ws.x.
+template <typename Scalar, int Dim>
+void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
+  const int K = p.n_components();
+  const Scalar log_2pi_term = Scalar(-0.5 * p.n_features() * 1.8378770664093454835606594728112);
+  for (int k = 0; k < K; ++k) {
+    const Scalar constant =
+        std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
+    p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
+                              ws.diff.topRows(rows), ws.scaled.topRows(rows));
+  }
+}
+
+/// Turns ws.log_prob rows into responsibilities in place (log-sum-exp) and writes log p(x_i) to
+/// ws.log_norm. A row whose density is zero under every component (log p = -inf) gets -inf and
+/// uniform responsibilities; callers treat a non-finite log p as an error.
+template <typename Scalar, int Dim>
+void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
+  auto log_prob = ws.log_prob.topRows(rows);
+  auto log_norm = ws.log_norm.head(rows);
+  log_norm = log_prob.rowwise().maxCoeff();
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const Scalar top = log_norm(i);
+    if (!std::isfinite(top)) {
+      log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
+      continue;
+    }
+    log_prob.row(i) = (log_prob.row(i).array() - top).exp();
+    const Scalar sum = log_prob.row(i).sum();
+    log_prob.row(i) /= sum;
+    log_norm(i) = top + std::log(sum);
+  }
+}
+
+/// Adds a block's contribution to `stats`: the `rows` rows of ws.x (rows start.. of the data), with
+/// responsibilities in ws.log_prob (after `normalise`), log p(x_i) in ws.log_norm and sample weights
+/// w(start..) (nullptr: all 1). The moments are taken about stats.reference.
+template <typename Scalar, int Dim>
+void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w, EStepWorkspace<Scalar, Dim>& ws,
+                SufficientStatistics<Dim>& stats) {
+  const int K = stats.n_components();
+  const auto x = ws.x.topRows(rows);
+  auto weighted = ws.weighted.head(rows);
+  auto diff = ws.diff.topRows(rows);
+  if (w) {
+    const auto wb = w->segment(start, rows);
+    stats.log_likelihood += (wb.array() * ws.log_norm.head(rows).template cast<double>().array()).sum();
+    stats.total_weight += wb.sum();
+  } else {
+    stats.log_likelihood += ws.log_norm.head(rows).template cast<double>().sum();
+    stats.total_weight += static_cast<double>(rows);
+  }
+  for (int k = 0; k < K; ++k) {
+    if (w)
+      weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());
+    else
+      weighted = ws.log_prob.col(k).head(rows);
+    stats.weight(k) += weighted.template cast<double>().sum();
+    diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
+    stats.first.row(k) += (weighted.transpose() * diff).template cast<double>();
+    if (stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied) {
+      auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
+      // Symmetric rank-k update of the lower triangle: half the flops of a general product.
+      ws.scaled.topRows(rows) = diff.array().colwise() * weighted.array().sqrt();
+      if constexpr (std::is_same_v<Scalar, double>) {
+        target.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
+      } else {
+        ws.second.setZero();
+        ws.second.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
+        target += ws.second.template cast<double>();
+      }
+    } else {
+      stats.second_diagonal.row(k) += (weighted.transpose() * diff.array().square().matrix()).template cast<double>();
+    }
+  }
+}
+
+/// Runs the E-step over X block by block (fixed order); after each block, ws holds its rows in
+/// ws.x, responsibilities in ws.log_prob and log p(x_i) in ws.log_norm, and fn(start, rows) is called.
+template <typename Scalar, int Dim, class D, class Fn>
+void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar, Dim>& p,
+                          EStepWorkspace<Scalar, Dim>& ws, Fn&& fn) {
+  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    weighted_log_prob(p, rows, ws);
+    normalise(rows, ws);
+    fn(start, rows);
+  });
+}
+
+}  // namespace gaussmix

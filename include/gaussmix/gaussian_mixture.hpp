@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "covariance.hpp"
+#include "detail/random.hpp"
+#include "detail/validation.hpp"
+#include "estep.hpp"
+#include "init.hpp"
+#include "mstep.hpp"
+#include "options.hpp"
+#include "parameters.hpp"
+#include "statistics.hpp"
+
+namespace gaussmix {
+
+/// A Gaussian mixture \f$p(x) = \sum_k \pi_k \mathcal{N}(x \mid \mu_k, \Sigma_k)\f$ fitted by EM,
+/// with scikit-learn's semantics and numbers.
+/// \tparam Scalar float or double (sums are accumulated in double either way)
+/// \tparam Dim the number of features d at compile time, or Eigen::Dynamic
+///
+/// Const member functions do not modify the model and may run concurrently; `fit`, `m_step` and
+/// `set_parameters` must not run concurrently with anything else on the same object.
+template <typename Scalar = double, int Dim = Eigen::Dynamic>
+class GaussianMixture {
+  static_assert(std::is_same_v<Scalar, float> || std::is_same_v<Scalar, double>,
+                "gaussmix: Scalar must be float or double");
+  static_assert(Dim == Eigen::Dynamic || Dim > 0, "gaussmix: Dim must be positive or Eigen::Dynamic");
+
+ public:
+  using Vector = Eigen::Matrix<Scalar, Dim, 1>;                                    ///< one point or mean
+  using Matrix = Eigen::Matrix<Scalar, Dim, Dim>;                                  ///< one covariance
+  using Weights = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;                        ///< K
+  using Means = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;                        ///< K x d
+  using Samples = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;                      ///< n x d
+  using Responsibilities = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< n x K
+  using ColumnVector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;                   ///< n
+  using Labels = Eigen::VectorXi;                                                  ///< n
+
+  /// \param options fit settings, validated here (std::invalid_argument naming the field).
+  explicit GaussianMixture(Options options = {}) : options_(options) { validate(options_); }
+
+  const Options& options() const { return options_; }
+  /// True once the model has parameters (from fit, m_step or set_parameters).
+  bool is_fitted() const { return !params_.empty(); }
+  int n_components() const { return options_.n_components; }
+  /// d of the current parameters; 0 before there are any.
+  int n_features() const { return params_.n_features(); }
+  CovarianceType covariance_type() const { return options_.covariance_type; }
+
+  /// Fits the mixture to X (n x d, one sample per row) by EM; see FitResult.
+  template <class D>
+  FitResult fit(const Eigen::MatrixBase<D>& X) {
+    check_fit_input(X);
+    return fit_weighted(X, nullptr);
+  }
+
+  /// Fits with a non-negative weight per row; a weight of 2 counts a row twice.
+  template <class D, class W>
+  FitResult fit(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<W>& sample_weight) {
+    check_fit_input(X);
+    detail::check_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
+    const Eigen::VectorXd w = sample_weight.derived().template cast<double>().reshaped();
+    return fit_weighted(X, &w);
+  }
+
+  /// Mixing weights \f$\pi_k\f$ (K, summing to 1).
+  const Weights& weights() const {
+    require_parameters("weights");
+    return params_.weights;
+  }
+  /// Component means \f$\mu_k\f$, one per row (K x d).
+  Means means() const {
+    require_parameters("means");
+    return params_.means;
+  }
+  /// Dense d x d covariance \f$\Sigma_k\f$ of component k, whatever the covariance type.
+  Matrix covariance(int k) const {
+    require_parameters("covariance");
+    if (k < 0 || k >= params_.n_components())
+      throw std::out_of_range(detail::message("covariance: component ", k, " is out of range [0, ",
+                                              params_.n_components(), ")"));
+    return params_.covariances.dense(k);
+  }
+  /// All K dense covariances.
+  std::vector<Matrix> covariances() const {
+    require_parameters("covariances");
+    std::vector<Matrix> out;
+    for (int k = 0; k < params_.n_components(); ++k) out.push_back(params_.covariances.dense(k));
+    return out;
+  }
+
+  /// Sets the parameters (e.g. to warm-start `fit`, or a model trained elsewhere). Weights must be
+  /// >= 0 and sum to 1 within 1e-6 (they are renormalised), means finite, each covariance symmetric
+  /// positive definite and of the covariance type's shape. Throws std::invalid_argument.
+  template <class W, class M>
+  void set_parameters(const Eigen::MatrixBase<W>& weights, const Eigen::MatrixBase<M>& means,
+                      const std::vector<Matrix>& covariances) {
+    const int K = options_.n_components;
+    if (weights.size() != K || (weights.rows() != 1 && weights.cols() != 1))
+      throw std::invalid_argument(detail::message("set_parameters: weights has ", weights.size(),
+                                                  " entries, but Options::n_components is ", K));
+    const Eigen::VectorXd w = weights.derived().template cast<double>().reshaped();
+    for (int k = 0; k < K; ++k)
+      if (!std::isfinite(w(k)) || w(k) < 0)
+        throw std::invalid_argument(detail::message("set_parameters: weight ", k, " = ", w(k),
+                                                    " must be finite and >= 0"));
+    if (std::abs(w.sum() - 1) > 1e-6)
+      throw std::invalid_argument(detail::message("set_parameters: weights sum to ", w.sum(), ", not 1"));
+    if (means.rows() != K || means.cols() < 1 || (Dim != Eigen::Dynamic && means.cols() != Dim))
+      throw std::invalid_argument(detail::message("set_parameters: means is ", means.rows(), " x ", means.cols(),
+                                                  ", expected ", K, " x ", Dim == Eigen::Dynamic ? "d" : "Dim"));
+    if (!means.allFinite()) throw std::invalid_argument(detail::message("set_parameters: means are not finite"));
+    if (static_cast<int>(covariances.size()) != K)
+      throw std::invalid_argument(detail::message("set_parameters: ", covariances.size(),
+                                                  " covariances given, expected ", K));
+    Parameters<Scalar, Dim> p;
+    p.covariances = Covariances<Scalar, Dim>::from_dense(options_.covariance_type,
+                                                         static_cast<int>(means.cols()), covariances);
+    p.weights = (w / w.sum()).template cast<Scalar>();
+    p.means = means.template cast<Scalar>();
+    params_ = std::move(p);
+  }
+
+  /// E-step: responsibilities \f$r_{ik} = \pi_k \mathcal{N}(x_i|k) / p(x_i)\f$ into `resp` (n x K);
+  /// returns the mean log-likelihood per sample.
+  template <class D>
+  Scalar e_step(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const {
+    check_scoring_input(X, "e_step");
+    Responsibilities out(X.rows(), params_.n_components());
+    double total = 0;
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+      require_finite(ws, start, rows, "e_step");
+      out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+      total += ws.log_norm.head(rows).template cast<double>().sum();
+    });
+    resp.swap(out);
+    return static_cast<Scalar>(total / X.rows());
+  }
+
+  /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
+  /// A component with no responsibility keeps its previous parameters.
+  template <class D>
+  void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
+    detail::check_data<Dim>(X, "m_step", 0);
+    const int K = options_.n_components;
+    if (resp.rows() != X.rows() || resp.cols() != K)
+      throw std::invalid_argument(detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(),
+                                                  ", expected ", X.rows(), " x ", K));
+    if (!resp.allFinite() || (resp.array() < 0).any())
+      throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
+    const bool same_shape = is_fitted() && params_.n_features() == X.cols();
+    params_ = maximise_responsibilities<Scalar, Dim>(
+        X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
+        [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
+  }
+
+  /// Total log-likelihood \f$\sum_i \log \sum_k \pi_k \mathcal{N}(x_i \mid \mu_k, \Sigma_k)\f$.
+  template <class D>
+  Scalar log_likelihood(const Eigen::MatrixBase<D>& X) const {
+    return static_cast<Scalar>(total_log_likelihood(X, "log_likelihood"));
+  }
+
+  /// Per-sample log density \f$\log p(x_i)\f$ (n).
+  template <class D>
+  ColumnVector score_samples(const Eigen::MatrixBase<D>& X) const {
+    check_scoring_input(X, "score_samples");
+    ColumnVector out(X.rows());
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+      out.segment(start, rows) = ws.log_norm.head(rows);
+    });
+    return out;
+  }
+
+  /// Mean log density per sample.
+  template <class D>
+  Scalar score(const Eigen::MatrixBase<D>& X) const {
+    return static_cast<Scalar>(total_log_likelihood(X, "score") / X.rows());
+  }
+
+  /// Most probable component of each row (n).
+  template <class D>
+  Labels predict(const Eigen::MatrixBase<D>& X) const {
+    check_scoring_input(X, "predict");
+    Labels out(X.rows());
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+      for (Eigen::Index i = 0; i < rows; ++i) ws.log_prob.row(i).maxCoeff(&out(start + i));
+    });
+    return out;
+  }
+
+  /// Posterior probability of each component for each row (n x K).
+  template <class D>
+  Responsibilities predict_proba(const Eigen::MatrixBase<D>& X) const {
+    check_scoring_input(X, "predict_proba");
+    Responsibilities out(X.rows(), params_.n_components());
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+      out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+    });
+    return out;
+  }
+
+  /// n samples drawn from the mixture with a std::mt19937_64 seeded by `seed`: for each row a
+  /// component by its weight, then mean + L z with z standard normal (Box-Muller) and L L^T = Sigma.
+  Samples sample(Eigen::Index n, std::uint64_t seed) const {
+    Labels labels;
+    return sample(n, seed, labels);
+  }
+
+  /// As sample(n, seed), also returning the component each row was drawn from.
+  Samples sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const {
+    require_parameters("sample");
+    if (n < 0) throw std::invalid_argument(detail::message("sample: n = ", n, " must be >= 0"));
+    const int K = params_.n_components(), d = params_.n_features();
+    std::vector<Eigen::MatrixXd> factor(K);
+    for (int k = 0; k < K; ++k) factor[k] = params_.covariances.dense_double(k).llt().matrixL();
+    Eigen::VectorXd cumulative(K);
+    double running = 0;
+    for (int k = 0; k < K; ++k) cumulative(k) = running += static_cast<double>(params_.weights(k));
+    detail::Random rng(seed);
+    Samples out(n, d);
+    Labels drawn(n);
+    Eigen::VectorXd z(d);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double u = rng.uniform() * running;
+      int k = 0;
+      while (k < K - 1 && !(u < cumulative(k))) ++k;
+      for (int j = 0; j < d; ++j) z(j) = rng.normal();
+      out.row(i) = (params_.means.row(k).template cast<double>() + (factor[k] * z).transpose()).template cast<Scalar>();
+      drawn(i) = k;
+    }
+    labels.swap(drawn);
+    return out;
+  }
+
+  /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better).
+  template <class D>
+  Scalar bic(const Eigen::MatrixBase<D>& X) const {
+    const double log_l = total_log_likelihood(X, "bic");
+    return static_cast<Scalar>(-2 * log_l + n_parameters() * std::log(static_cast<double>(X.rows())));
+  }
+
+  /// Akaike information criterion \f$-2 \log L + 2p\f$ on X (lower is better).
+  template <class D>
+  Scalar aic(const Eigen::MatrixBase<D>& X) const {
+    const double log_l = total_log_likelihood(X, "aic");
+    return static_cast<Scalar>(-2 * log_l + 2.0 * n_parameters());
+  }
+
+  /// Free parameters: K - 1 weights, K d mean entries and the covariance type's own count.
+  int n_parameters() const {
+    require_parameters("n_parameters");
+    const long K = params_.n_components(), d = params_.n_features();
+    return static_cast<int>(K - 1 + K * d + Covariances<Scalar, Dim>::n_parameters(options_.covariance_type, K, d));
+  }
+
+ private:
+  void require_parameters(const char* where) const {
+    if (!is_fitted())
+      throw std::logic_error(detail::message(where, ": the model has no parameters yet; call fit() or set_parameters() first"));
+  }
+
+  template <class D>
+  void check_fit_input(const Eigen::MatrixBase<D>& X) const {
+    const bool warm = options_.warm_start && is_fitted();
+    detail::check_data<Dim>(X, "fit", warm ? params_.n_features() : 0);
+    if (X.rows() < options_.n_components)
+      throw std::invalid_argument(detail::message("fit: X has ", X.rows(), " rows, fewer than n_components = ",
+                                                  options_.n_components));
+  }
+
+  template <class D>
+  void check_scoring_input(const Eigen::MatrixBase<D>& X, const char* where) const {
+    require_parameters(where);
+    detail::check_data<Dim>(X, where, params_.n_features());
+  }
+
+  template <class D>
+  double total_log_likelihood(const Eigen::MatrixBase<D>& X, const char* where) const {
+    check_scoring_input(X, where);
+    double total = 0;
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+    for_each_expectation(X, params_, ws, [&](Eigen::Index, Eigen::Index rows) {
+      total += ws.log_norm.head(rows).template cast<double>().sum();
+    });
+    return total;
+  }
+
+  static void require_finite(const EStepWorkspace<Scalar, Dim>& ws, Eigen::Index start, Eigen::Index rows,
+                             const char* where) {
+    for (Eigen::Index i = 0; i < rows; ++i)
+      if (!std::isfinite(ws.log_norm(i)))
+        throw NumericalError(detail::message(where, ": sample ", start + i,
+                                             " has zero density under every component (log p = ", ws.log_norm(i),
+                                             "); the data may be too extreme for ", sizeof(Scalar) == 4 ? "float" : "double"));
+  }
+
+  // Starting parameters for one initialisation run (scikit-learn's _initialize_parameters).
+  template <class D>
+  Parameters<Scalar, Dim> initialise(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
+                                     detail::Random& rng) const {
+    const int K = options_.n_components;
+    const Eigen::Index n = X.rows();
+    auto from_labels = [&](const std::vector<int>& labels) {
+      return maximise_responsibilities<Scalar, Dim>(
+          X, w, K, options_.covariance_type, options_.reg_covar, nullptr,
+          [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
+            block.setZero();
+            for (Eigen::Index i = 0; i < rows; ++i) block(i, labels[start + i]) = Scalar(1);
+          });
+    };
+    auto from_centres = [&](const std::vector<Eigen::Index>& seeds) {
+      Eigen::MatrixXd centres(K, X.cols());
+      for (int k = 0; k < K; ++k) centres.row(k) = X.row(seeds[k]).template cast<double>();
+      std::vector<int> labels(n);
+      assign_nearest(X, centres, labels, nullptr);
+      for (int k = 0; k < K; ++k) labels[seeds[k]] = k;  // every component keeps its own seed point
+      return from_labels(labels);
+    };
+    switch (options_.init_params) {
+      case InitMethod::KMeans: return from_labels(kmeans(X, w, K, rng).labels);
+      case InitMethod::KMeansPlusPlus: return from_centres(kmeans_plus_plus(X, w, K, rng));
+      case InitMethod::RandomFromData: {
+        std::vector<Eigen::Index> candidates;  // rows that count, drawn without replacement
+        for (Eigen::Index i = 0; i < n; ++i)
+          if (!w || (*w)(i) > 0) candidates.push_back(i);
+        for (int k = 0; k < K; ++k)
+          std::swap(candidates[k], candidates[k + rng.index(candidates.size() - k)]);
+        candidates.resize(K);
+        return from_centres(candidates);
+      }
+      case InitMethod::Random: {
+        // Both passes of the M-step must see the same responsibilities: replay one engine state.
+        const detail::Random start_state = rng;
+        detail::Random replay = start_state;
+        Eigen::Index next_row = 0;
+        return maximise_responsibilities<Scalar, Dim>(
+            X, w, K, options_.covariance_type, options_.reg_covar, nullptr,
+            [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
+              if (start == 0 && next_row != 0) replay = start_state;
+              next_row = start + rows;
+              for (Eigen::Index i = 0; i < rows; ++i) {
+                for (int k = 0; k < K; ++k) block(i, k) = static_cast<Scalar>(replay.uniform());
+                block.row(i) /= block.row(i).sum();
+              }
+            });
+      }
+    }
+    throw std::logic_error(detail::message("fit: unknown init_params"));
+  }
+
+  template <class D>
+  FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
+    const int K = options_.n_components;
+    const bool warm = options_.warm_start && is_fitted();
+    const int runs = warm ? 1 : options_.n_init;
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
+    SufficientStatistics<Dim> stats;
+    Parameters<Scalar, Dim> best;
+    FitResult best_result;
+    best_result.lower_bound = -std::numeric_limits<double>::infinity();
+    for (int run = 0; run < runs; ++run) {
+      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
+      Parameters<Scalar, Dim> p = warm ? params_ : initialise(X, w, rng);
+      FitResult result;
+      double lower_bound = -std::numeric_limits<double>::infinity();
+      for (int iteration = 1; iteration <= options_.max_iter; ++iteration) {
+        const double previous = lower_bound;
+        stats.reset(options_.covariance_type, p.means);
+        for_each_expectation(X, p, ws, [&](Eigen::Index start, Eigen::Index rows) {
+          require_finite(ws, start, rows, "fit");
+          accumulate(start, rows, w, ws, stats);
+        });
+        lower_bound = stats.log_likelihood / stats.total_weight;
+        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        result.history.push_back(lower_bound);
+        result.n_iter = iteration;
+        if (std::abs(lower_bound - previous) < options_.tol) {
+          result.converged = true;
+          break;
+        }
+      }
+      result.lower_bound = lower_bound;
+      if (run == 0 || lower_bound > best_result.lower_bound) {
+        best = std::move(p);
+        best_result = std::move(result);
+      }
+    }
+    params_ = std::move(best);
+    return best_result;
+  }
+
+  Options options_;
+  Parameters<Scalar, Dim> params_;
+};
+
+/// Convenience aliases, as Sophus names its groups.
+using GaussianMixtureXd = GaussianMixture<double>;
+using GaussianMixtureXf = GaussianMixture<float>;
+using GaussianMixture2d = GaussianMixture<double, 2>;
+using GaussianMixture2f = GaussianMixture<float, 2>;
+using GaussianMixture3d = GaussianMixture<double, 3>;
+using GaussianMixture3f = GaussianMixture<float, 3>;
+
+}  // namespace gaussmix

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: MIT
+// gaussmix: Gaussian mixture models fitted by EM. Header-only, C++17, on Eigen 3.4.
+#pragma once
+
+#include "covariance.hpp"
+#include "estep.hpp"
+#include "gaussian_mixture.hpp"
+#include "init.hpp"
+#include "mstep.hpp"
+#include "options.hpp"
+#include "parameters.hpp"
+#include "statistics.hpp"
+#include "version.hpp"

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gaussmix {
+
+/// Shape constraint on the component covariances (scikit-learn's `covariance_type`).
+enum class CovarianceType {
+  Full,       ///< each component its own d x d matrix
+  Diagonal,   ///< each component its own diagonal matrix
+  Spherical,  ///< each component its own sigma^2 I
+  Tied        ///< one d x d matrix shared by all components
+};
+
+/// How `fit` chooses the starting parameters when it does not warm-start.
+enum class InitMethod {
+  KMeans,          ///< Lloyd's k-means seeded by k-means++, then one M-step on its labels
+  KMeansPlusPlus,  ///< k-means++ centres, points assigned to the nearest, then one M-step
+  Random,          ///< random responsibilities (uniform, rows normalised), then one M-step
+  RandomFromData   ///< K distinct samples as centres, points assigned to the nearest, then one M-step
+};
+
+/// Numerical failure: a covariance that is not positive definite even after `reg_covar`.
+class NumericalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Fit settings. Defaults are scikit-learn's `GaussianMixture` defaults.
+struct Options {
+  int n_components = 1;                                   ///< K, the number of components
+  CovarianceType covariance_type = CovarianceType::Full;  ///< shape of the covariances
+  double tol = 1e-3;        ///< stop when |change of the mean log-likelihood per sample| < tol
+  double reg_covar = 1e-6;  ///< added to every covariance diagonal in the M-step
+  int max_iter = 100;       ///< EM iterations per initialisation
+  int n_init = 1;           ///< initialisations; the one with the best lower bound is kept
+  InitMethod init_params = InitMethod::KMeans;  ///< how to start when not warm-starting
+  std::uint64_t seed = 0;   ///< same seed, same data => same result, on every platform
+  bool warm_start = false;  ///< `fit` starts from the current parameters (if any)
+};
+
+/// What `fit` reports. Not converging is an outcome, not an error.
+struct FitResult {
+  bool converged = false;       ///< |change of lower bound| < tol before max_iter
+  int n_iter = 0;               ///< EM iterations of the kept initialisation
+  double lower_bound = 0;       ///< mean log-likelihood per sample at the last E-step
+  std::vector<double> history;  ///< lower bound after each iteration of the kept initialisation
+};
+
+/// Name of a covariance type as scikit-learn spells it ("full", "diag", "spherical", "tied").
+inline const char* to_string(CovarianceType type) {
+  switch (type) {
+    case CovarianceType::Full: return "full";
+    case CovarianceType::Diagonal: return "diag";
+    case CovarianceType::Spherical: return "spherical";
+    case CovarianceType::Tied: return "tied";
+  }
+  return "unknown";
+}
+
+/// Name of an initialisation method as scikit-learn spells it.
+inline const char* to_string(InitMethod method) {
+  switch (method) {
+    case InitMethod::KMeans: return "kmeans";
+    case InitMethod::KMeansPlusPlus: return "k-means++";
+    case InitMethod::Random: return "random";
+    case InitMethod::RandomFromData: return "random_from_data";
+  }
+  return "unknown";
+}
+
+/// Throws `std::invalid_argument` naming the first field of `options` that is out of range.
+inline void validate(const Options& options) {
+  auto fail = [](const std::string& field, const std::string& rule, auto got) {
+    std::ostringstream message;
+    message << "gaussmix: Options::" << field << " must be " << rule << ", got " << got;
+    throw std::invalid_argument(message.str());
+  };
+  if (options.n_components < 1) fail("n_components", ">= 1", options.n_components);
+  if (!(options.tol >= 0) || std::isinf(options.tol)) fail("tol", "finite and >= 0", options.tol);
+  if (!(options.reg_covar >= 0) || std::isinf(options.reg_covar))
+    fail("reg_covar", "finite and >= 0", options.reg_covar);
+  if (options.max_iter < 1) fail("max_iter", ">= 1", options.max_iter);
+  if (options.n_init < 1) fail("n_init", ">= 1", options.n_init);
+  switch (options.covariance_type) {
+    case CovarianceType::Full: case CovarianceType::Diagonal:
+    case CovarianceType::Spherical: case CovarianceType::Tied: break;
+    default: fail("covariance_type", "one of Full, Diagonal, Spherical, Tied",
+                  static_cast<int>(options.covariance_type));
+  }
+  switch (options.init_params) {
+    case InitMethod::KMeans: case InitMethod::KMeansPlusPlus:
+    case InitMethod::Random: case InitMethod::RandomFromData: break;
+    default: fail("init_params", "one of KMeans, KMeansPlusPlus, Random, RandomFromData",
+                  static_cast<int>(options.init_params));
+
+  }
+}
+
+}  // namespace gaussmix

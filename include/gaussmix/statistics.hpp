@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "options.hpp"
+
+namespace gaussmix {
+
+/// What an M-step needs from the data, as a sum over rows that can be split and merged:
+/// \f$N_k = \sum_i w_i r_{ik}\f$, \f$S_k = \sum_i w_i r_{ik} (x_i - c_k)\f$ and the second moments
+/// \f$\sum_i w_i r_{ik} (x_i - c_k)(x_i - c_k)^T\f$ about a reference point \f$c_k\f$ (the means of
+/// the E-step), so data far from the origin keeps its digits. Always accumulated in double.
+/// \tparam Dim compile-time d or Eigen::Dynamic
+template <int Dim = Eigen::Dynamic>
+struct SufficientStatistics {
+  using MatrixD = Eigen::Matrix<double, Dim, Dim>;
+  using TableD = Eigen::Matrix<double, Eigen::Dynamic, Dim>;
+
+  CovarianceType type = CovarianceType::Full;
+  TableD reference;               ///< K x d: the points c_k the moments are taken about
+  Eigen::VectorXd weight;         ///< K: N_k
+  TableD first;                   ///< K x d: S_k
+  std::vector<MatrixD> second;    ///< Full: K matrices, Tied: 1 (summed over k); lower triangle is kept
+  TableD second_diagonal;         ///< Diagonal and Spherical: K x d diagonal second moments
+  double log_likelihood = 0;      ///< sum_i w_i log p(x_i) under the E-step's parameters
+  double total_weight = 0;        ///< sum_i w_i
+
+  int n_components() const { return static_cast<int>(weight.size()); }
+  int n_features() const { return static_cast<int>(reference.cols()); }
+
+  /// Shapes the statistics for `reference` (K x d) and sets every sum to zero.
+  template <class R>
+  void reset(CovarianceType covariance_type, const Eigen::MatrixBase<R>& reference_points) {
+    type = covariance_type;
+    reference = reference_points.template cast<double>();
+    const Eigen::Index K = reference.rows(), d = reference.cols();
+    weight.setZero(K);
+    first.setZero(K, d);
+    const bool dense = type == CovarianceType::Full || type == CovarianceType::Tied;
+    second.resize(dense ? (type == CovarianceType::Full ? K : 1) : 0);
+    for (auto& m : second) m.setZero(d, d);
+    second_diagonal.setZero(dense ? 0 : K, d);
+    log_likelihood = 0;
+    total_weight = 0;
+  }
+
+  /// Adds the sums of `other`, which must share the reference points (e.g. another block or thread).
+  SufficientStatistics& operator+=(const SufficientStatistics& other) {
+    weight += other.weight;
+    first += other.first;
+    for (std::size_t k = 0; k < second.size(); ++k) second[k] += other.second[k];
+    second_diagonal += other.second_diagonal;
+    log_likelihood += other.log_likelihood;
+    total_weight += other.total_weight;
+    return *this;
+  }
+};
+
+}  // namespace gaussmix
