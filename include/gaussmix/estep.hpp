@@ -2,8 +2,14 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "detail/blocks.hpp"
 #include "parameters.hpp"
@@ -120,5 +126,81 @@ void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar
     fn(start, rows);
   });
 }
+
+/// Sufficient statistics of a whole in-memory data set under given parameters, the E-step of
+/// `fit`. The rows are cut into a fixed number of chunks (independent of the thread count); with
+/// OpenMP each thread takes whole chunks, and the chunk sums are merged in chunk order, so the
+/// result is bit-identical for any number of threads. Workspaces are allocated once, here.
+template <typename Scalar, int Dim, class D>
+class BlockedExpectation {
+ public:
+  /// Upper bound on the chunks: enough to balance threads, few enough to keep their sums small.
+  static constexpr Eigen::Index max_chunks = 32;
+
+  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K)
+      : X_(X.derived()), w_(w) {
+    const Eigen::Index step = detail::block_rows(X.cols());
+    const Eigen::Index blocks = (X.rows() + step - 1) / step;
+    const Eigen::Index chunks = std::min<Eigen::Index>(max_chunks, blocks);
+    const Eigen::Index blocks_per_chunk = (blocks + chunks - 1) / chunks;
+    for (Eigen::Index b = 0; b < blocks; b += blocks_per_chunk) bounds_.push_back(b * step);
+    bounds_.push_back(X.rows());
+    chunk_stats_.resize(bounds_.size() - 1);
+    bad_row_.assign(bounds_.size() - 1, -1);
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    for (int t = 0; t < threads; ++t) workspaces_.emplace_back(X.cols(), K);
+  }
+
+  /// Fills `stats` (reset by the caller to the E-step's means) with the sums over all rows.
+  /// Throws NumericalError if a row has zero density under every component.
+  void operator()(const Parameters<Scalar, Dim>& p, SufficientStatistics<Dim>& stats) {
+    const int chunks = static_cast<int>(chunk_stats_.size());
+    for (auto& c : chunk_stats_) {
+      c.reset(stats.type, stats.reference);
+    }
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1)
+#endif
+    for (int c = 0; c < chunks; ++c) {
+      int thread = 0;
+#ifdef _OPENMP
+      thread = omp_get_thread_num();
+#endif
+      run_chunk(p, c, workspaces_[thread]);
+    }
+    for (int c = 0; c < chunks; ++c) {
+      if (bad_row_[c] >= 0)
+        throw NumericalError(detail::message("fit: sample ", bad_row_[c],
+                                             " has zero density under every component; the data may be too "
+                                             "extreme for the Scalar type"));
+      stats += chunk_stats_[c];
+    }
+  }
+
+ private:
+  void run_chunk(const Parameters<Scalar, Dim>& p, int c, EStepWorkspace<Scalar, Dim>& ws) {
+    const Eigen::Index step = detail::block_rows(X_.cols());
+    bad_row_[c] = -1;
+    for (Eigen::Index start = bounds_[c]; start < bounds_[c + 1]; start += step) {
+      const Eigen::Index rows = std::min(step, bounds_[c + 1] - start);
+      ws.x.topRows(rows) = X_.middleRows(start, rows).template cast<Scalar>();
+      weighted_log_prob(p, rows, ws);
+      normalise(rows, ws);
+      for (Eigen::Index i = 0; i < rows && bad_row_[c] < 0; ++i)
+        if (!std::isfinite(ws.log_norm(i))) bad_row_[c] = start + i;
+      accumulate(start, rows, w_, ws, chunk_stats_[c]);
+    }
+  }
+
+  const D& X_;
+  const Eigen::VectorXd* w_;
+  std::vector<Eigen::Index> bounds_;                   // chunk c covers rows [bounds_[c], bounds_[c+1])
+  std::vector<SufficientStatistics<Dim>> chunk_stats_;
+  std::vector<Eigen::Index> bad_row_;                  // first row with log p = -inf, per chunk
+  std::vector<EStepWorkspace<Scalar, Dim>> workspaces_;  // one per thread
+};
 
 }  // namespace gaussmix

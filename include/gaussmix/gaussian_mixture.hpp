@@ -267,6 +267,45 @@ class GaussianMixture {
     return static_cast<int>(K - 1 + K * d + Covariances<Scalar, Dim>::n_parameters(options_.covariance_type, K, d));
   }
 
+  /// The EM driver behind every `fit`, the extension point for data that is not one matrix
+  /// (streamed, chunked, distributed). `initialise(rng)` returns starting Parameters for one run;
+  /// `expectation(params, stats)` fills SufficientStatistics (already reset about params.means) with
+  /// the sums over all the data. Semantics as `fit`: warm start, n_init, tol, max_iter.
+  template <class Initialise, class Expectation>
+  FitResult fit_with(Initialise&& initialise, Expectation&& expectation) {
+    const bool warm = options_.warm_start && is_fitted();
+    const int runs = warm ? 1 : options_.n_init;
+    SufficientStatistics<Dim> stats;
+    Parameters<Scalar, Dim> best;
+    FitResult best_result;
+    for (int run = 0; run < runs; ++run) {
+      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
+      Parameters<Scalar, Dim> p = warm ? params_ : initialise(rng);
+      FitResult result;
+      double lower_bound = -std::numeric_limits<double>::infinity();
+      for (int iteration = 1; iteration <= options_.max_iter; ++iteration) {
+        const double previous = lower_bound;
+        stats.reset(options_.covariance_type, p.means);
+        expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
+        lower_bound = stats.log_likelihood / stats.total_weight;
+        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        result.history.push_back(lower_bound);
+        result.n_iter = iteration;
+        if (std::abs(lower_bound - previous) < options_.tol) {
+          result.converged = true;
+          break;
+        }
+      }
+      result.lower_bound = lower_bound;
+      if (run == 0 || lower_bound > best_result.lower_bound) {
+        best = std::move(p);
+        best_result = std::move(result);
+      }
+    }
+    params_ = std::move(best);
+    return best_result;
+  }
+
  private:
   void require_parameters(const char* where) const {
     if (!is_fitted())
@@ -364,43 +403,8 @@ class GaussianMixture {
 
   template <class D>
   FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    const int K = options_.n_components;
-    const bool warm = options_.warm_start && is_fitted();
-    const int runs = warm ? 1 : options_.n_init;
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
-    SufficientStatistics<Dim> stats;
-    Parameters<Scalar, Dim> best;
-    FitResult best_result;
-    best_result.lower_bound = -std::numeric_limits<double>::infinity();
-    for (int run = 0; run < runs; ++run) {
-      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
-      Parameters<Scalar, Dim> p = warm ? params_ : initialise(X, w, rng);
-      FitResult result;
-      double lower_bound = -std::numeric_limits<double>::infinity();
-      for (int iteration = 1; iteration <= options_.max_iter; ++iteration) {
-        const double previous = lower_bound;
-        stats.reset(options_.covariance_type, p.means);
-        for_each_expectation(X, p, ws, [&](Eigen::Index start, Eigen::Index rows) {
-          require_finite(ws, start, rows, "fit");
-          accumulate(start, rows, w, ws, stats);
-        });
-        lower_bound = stats.log_likelihood / stats.total_weight;
-        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
-        result.history.push_back(lower_bound);
-        result.n_iter = iteration;
-        if (std::abs(lower_bound - previous) < options_.tol) {
-          result.converged = true;
-          break;
-        }
-      }
-      result.lower_bound = lower_bound;
-      if (run == 0 || lower_bound > best_result.lower_bound) {
-        best = std::move(p);
-        best_result = std::move(result);
-      }
-    }
-    params_ = std::move(best);
-    return best_result;
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    return fit_with([&](detail::Random& rng) { return initialise(X, w, rng); }, expectation);
   }
 
   Options options_;
