@@ -35,9 +35,12 @@ class Covariances {
   /// The dense d x d covariance of component k, whatever the type.
   Matrix dense(int k) const {
     switch (type_) {
-      case CovarianceType::Full: return matrix_[k];
-      case CovarianceType::Tied: return matrix_[0];
-      case CovarianceType::Diagonal: return Matrix(variance_.row(k).transpose().asDiagonal());
+      case CovarianceType::Full:
+        return matrix_[k];
+      case CovarianceType::Tied:
+        return matrix_[0];
+      case CovarianceType::Diagonal:
+        return Matrix(variance_.row(k).transpose().asDiagonal());
       case CovarianceType::Spherical: {
         Matrix out = Matrix::Identity(n_features_, n_features_);
         return out * variance_(k, 0);
@@ -83,10 +86,14 @@ class Covariances {
   /// Covariance parameters that a model of this type estimates (scikit-learn's count).
   static long n_parameters(CovarianceType type, long K, long d) {
     switch (type) {
-      case CovarianceType::Full: return K * d * (d + 1) / 2;
-      case CovarianceType::Diagonal: return K * d;
-      case CovarianceType::Tied: return d * (d + 1) / 2;
-      case CovarianceType::Spherical: return K;
+      case CovarianceType::Full:
+        return K * d * (d + 1) / 2;
+      case CovarianceType::Diagonal:
+        return K * d;
+      case CovarianceType::Tied:
+        return d * (d + 1) / 2;
+      case CovarianceType::Spherical:
+        return K;
     }
     return 0;
   }
@@ -104,10 +111,11 @@ class Covariances {
           "the shared (tied) covariance is not positive definite even after adding reg_covar = ", reg_covar,
           " to its diagonal; the data may be degenerate (constant or collinear columns). Increase "
           "Options::reg_covar"));
-    throw NumericalError(detail::message(
-        "component ", failed, " has a covariance that is not positive definite even after adding reg_covar = ",
-        reg_covar, " to its diagonal; it may have collapsed onto too few distinct points. Increase "
-        "Options::reg_covar, or use fewer components"));
+    throw NumericalError(
+        detail::message("component ", failed,
+                        " has a covariance that is not positive definite even after adding reg_covar = ", reg_covar,
+                        " to its diagonal; it may have collapsed onto too few distinct points. Increase "
+                        "Options::reg_covar, or use fewer components"));
   }
 
   /// Builds the storage from K dense matrices given by a user (set_parameters): checks each is
@@ -119,8 +127,8 @@ class Covariances {
     Eigen::MatrixXd variances(K, type == CovarianceType::Spherical ? 1 : d);
     for (int k = 0; k < K; ++k) {
       if (given[k].rows() != d || given[k].cols() != d)
-        throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is ", given[k].rows(),
-                                                    " x ", given[k].cols(), ", expected ", d, " x ", d));
+        throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is ", given[k].rows(), " x ",
+                                                    given[k].cols(), ", expected ", d, " x ", d));
       const MatrixD m = given[k].template cast<double>();
       if (!m.allFinite())
         throw std::invalid_argument(detail::message("set_parameters: covariance ", k, " is not finite"));
@@ -130,7 +138,9 @@ class Covariances {
       const MatrixD sym = 0.5 * (m + m.transpose());
       const double off_diagonal = (sym - MatrixD(sym.diagonal().asDiagonal())).cwiseAbs().maxCoeff();
       switch (type) {
-        case CovarianceType::Full: full.push_back(sym); break;
+        case CovarianceType::Full:
+          full.push_back(sym);
+          break;
         case CovarianceType::Tied:
           if (k > 0 && (sym - full[0]).cwiseAbs().maxCoeff() > tol * scale)
             throw std::invalid_argument(detail::message(
@@ -139,16 +149,16 @@ class Covariances {
           break;
         case CovarianceType::Diagonal:
           if (off_diagonal > tol * scale)
-            throw std::invalid_argument(detail::message("set_parameters: covariance ", k,
-                                                        " has non-zero off-diagonal entries, but the type is Diagonal"));
+            throw std::invalid_argument(detail::message(
+                "set_parameters: covariance ", k, " has non-zero off-diagonal entries, but the type is Diagonal"));
           variances.row(k) = sym.diagonal().transpose();
           break;
         case CovarianceType::Spherical: {
           const double mean = sym.diagonal().mean();
           if (off_diagonal > tol * scale || (sym.diagonal().array() - mean).abs().maxCoeff() > tol * scale)
-            throw std::invalid_argument(detail::message("set_parameters: covariance ", k,
-                                                        " is not a multiple of the identity, but the type is Spherical"));
-          variances(k, 0) = mean;
+            throw std::invalid_argument(detail::message(
+                "set_parameters: covariance ", k, " is not a multiple of the identity, but the type is Spherical"));
+          variances(k, 0) = sym(0, 0);  // not the mean: a saved model must reload bit for bit
           break;
         }
       }
@@ -156,8 +166,7 @@ class Covariances {
     Covariances c;
     const int failed = c.build(type, K, d, full, variances);
     if (failed >= 0)
-      throw std::invalid_argument(detail::message("set_parameters: covariance ", failed,
-                                                  " is not positive definite"));
+      throw std::invalid_argument(detail::message("set_parameters: covariance ", failed, " is not positive definite"));
     return c;
   }
 
@@ -176,8 +185,7 @@ class Covariances {
         const MatrixD& sigma = full[k];
         if (!sigma.allFinite()) return static_cast<int>(k);
         Eigen::LLT<MatrixD> llt(sigma);
-        const double pivot_floor =
-            std::numeric_limits<double>::epsilon() * d * sigma.diagonal().cwiseAbs().maxCoeff();
+        const double pivot_floor = std::numeric_limits<double>::epsilon() * d * sigma.diagonal().cwiseAbs().maxCoeff();
         if (llt.info() != Eigen::Success || !(llt.matrixLLT().diagonal().array().square() > pivot_floor).all())
           return static_cast<int>(k);
         // U = L^{-T}: a triangular solve, never an explicit inverse.

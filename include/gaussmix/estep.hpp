@@ -24,17 +24,15 @@ struct EStepWorkspace {
   using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
   using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
-  Block x, diff, scaled;               ///< rows x d
-  Table log_prob;                      ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
-  Column log_norm;                     ///< rows: log p(x_i)
-  Column weighted;                     ///< rows: w_i r_ik for one k
+  Block x, diff, scaled;                   ///< rows x d
+  Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
+  Column log_norm;                         ///< rows: log p(x_i)
+  Column weighted;                         ///< rows: w_i r_ik for one k
   Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
 
-  EStepWorkspace(Eigen::Index d, Eigen::Index K)
-      : EStepWorkspace(detail::block_rows(d), d, K) {}
+  EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
-      : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows),
-        second(d, d) {}
+      : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
 };
 
 /// Fills ws.log_prob(0:rows, k) = log pi_k + log N(x_i | mu_k, Sigma_k) for the rows in ws.x.
@@ -43,8 +41,7 @@ void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, ESte
   const int K = p.n_components();
   const Scalar log_2pi_term = Scalar(-0.5 * p.n_features() * 1.8378770664093454835606594728112);
   for (int k = 0; k < K; ++k) {
-    const Scalar constant =
-        std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
+    const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
                               ws.diff.topRows(rows), ws.scaled.topRows(rows));
   }
@@ -137,8 +134,7 @@ class BlockedExpectation {
   /// Upper bound on the chunks: enough to balance threads, few enough to keep their sums small.
   static constexpr Eigen::Index max_chunks = 32;
 
-  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K)
-      : X_(X.derived()), w_(w) {
+  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K) : X_(X.derived()), w_(w) {
     const Eigen::Index step = detail::block_rows(X.cols());
     const Eigen::Index blocks = (X.rows() + step - 1) / step;
     const Eigen::Index chunks = std::min<Eigen::Index>(max_chunks, blocks);
@@ -197,9 +193,9 @@ class BlockedExpectation {
 
   const D& X_;
   const Eigen::VectorXd* w_;
-  std::vector<Eigen::Index> bounds_;                   // chunk c covers rows [bounds_[c], bounds_[c+1])
+  std::vector<Eigen::Index> bounds_;  // chunk c covers rows [bounds_[c], bounds_[c+1])
   std::vector<SufficientStatistics<Dim>> chunk_stats_;
-  std::vector<Eigen::Index> bad_row_;                  // first row with log p = -inf, per chunk
+  std::vector<Eigen::Index> bad_row_;                    // first row with log p = -inf, per chunk
   std::vector<EStepWorkspace<Scalar, Dim>> workspaces_;  // one per thread
 };
 

@@ -3,8 +3,10 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <iostream>
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
@@ -16,6 +18,7 @@
 #include "detail/validation.hpp"
 #include "estep.hpp"
 #include "init.hpp"
+#include "initial_parameters.hpp"
 #include "mstep.hpp"
 #include "options.hpp"
 #include "parameters.hpp"
@@ -87,8 +90,8 @@ class GaussianMixture {
   Matrix covariance(int k) const {
     require_parameters("covariance");
     if (k < 0 || k >= params_.n_components())
-      throw std::out_of_range(detail::message("covariance: component ", k, " is out of range [0, ",
-                                              params_.n_components(), ")"));
+      throw std::out_of_range(
+          detail::message("covariance: component ", k, " is out of range [0, ", params_.n_components(), ")"));
     return params_.covariances.dense(k);
   }
   /// All K dense covariances.
@@ -100,7 +103,7 @@ class GaussianMixture {
   }
 
   /// Sets the parameters (e.g. to warm-start `fit`, or a model trained elsewhere). Weights must be
-  /// >= 0 and sum to 1 within 1e-6 (they are renormalised), means finite, each covariance symmetric
+  /// >= 0 and sum to 1 within 1e-6 (renormalised beyond rounding), means finite, each covariance symmetric
   /// positive definite and of the covariance type's shape. Throws std::invalid_argument.
   template <class W, class M>
   void set_parameters(const Eigen::MatrixBase<W>& weights, const Eigen::MatrixBase<M>& means,
@@ -112,8 +115,8 @@ class GaussianMixture {
     const Eigen::VectorXd w = weights.derived().template cast<double>().reshaped();
     for (int k = 0; k < K; ++k)
       if (!std::isfinite(w(k)) || w(k) < 0)
-        throw std::invalid_argument(detail::message("set_parameters: weight ", k, " = ", w(k),
-                                                    " must be finite and >= 0"));
+        throw std::invalid_argument(
+            detail::message("set_parameters: weight ", k, " = ", w(k), " must be finite and >= 0"));
     if (std::abs(w.sum() - 1) > 1e-6)
       throw std::invalid_argument(detail::message("set_parameters: weights sum to ", w.sum(), ", not 1"));
     if (means.rows() != K || means.cols() < 1 || (Dim != Eigen::Dynamic && means.cols() != Dim))
@@ -121,12 +124,14 @@ class GaussianMixture {
                                                   ", expected ", K, " x ", Dim == Eigen::Dynamic ? "d" : "Dim"));
     if (!means.allFinite()) throw std::invalid_argument(detail::message("set_parameters: means are not finite"));
     if (static_cast<int>(covariances.size()) != K)
-      throw std::invalid_argument(detail::message("set_parameters: ", covariances.size(),
-                                                  " covariances given, expected ", K));
+      throw std::invalid_argument(
+          detail::message("set_parameters: ", covariances.size(), " covariances given, expected ", K));
     Parameters<Scalar, Dim> p;
-    p.covariances = Covariances<Scalar, Dim>::from_dense(options_.covariance_type,
-                                                         static_cast<int>(means.cols()), covariances);
-    p.weights = (w / w.sum()).template cast<Scalar>();
+    p.covariances =
+        Covariances<Scalar, Dim>::from_dense(options_.covariance_type, static_cast<int>(means.cols()), covariances);
+    // Weights that sum to 1 up to rounding are kept bit for bit (a saved model reloads exactly).
+    const bool rounding_only = std::abs(w.sum() - 1) <= 8 * K * std::numeric_limits<Scalar>::epsilon();
+    p.weights = (rounding_only ? w : Eigen::VectorXd(w / w.sum())).template cast<Scalar>();
     p.means = means.template cast<Scalar>();
     params_ = std::move(p);
   }
@@ -155,8 +160,8 @@ class GaussianMixture {
     detail::check_data<Dim>(X, "m_step", 0);
     const int K = options_.n_components;
     if (resp.rows() != X.rows() || resp.cols() != K)
-      throw std::invalid_argument(detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(),
-                                                  ", expected ", X.rows(), " x ", K));
+      throw std::invalid_argument(
+          detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(), ", expected ", X.rows(), " x ", K));
     if (!resp.allFinite() || (resp.array() < 0).any())
       throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
     const bool same_shape = is_fitted() && params_.n_features() == X.cols();
@@ -278,7 +283,12 @@ class GaussianMixture {
     SufficientStatistics<Dim> stats;
     Parameters<Scalar, Dim> best;
     FitResult best_result;
-    for (int run = 0; run < runs; ++run) {
+    std::ostream& log = options_.verbose_stream ? *options_.verbose_stream : std::cerr;
+    bool stop = false;
+    for (int run = 0; run < runs && !stop; ++run) {
+      const auto started = std::chrono::steady_clock::now();
+      auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+      if (options_.verbose >= 1) log << "Initialization " << run << "\n";
       detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
       Parameters<Scalar, Dim> p = warm ? params_ : initialise(rng);
       FitResult result;
@@ -291,12 +301,22 @@ class GaussianMixture {
         p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
         result.history.push_back(lower_bound);
         result.n_iter = iteration;
-        if (std::abs(lower_bound - previous) < options_.tol) {
+        const double change = lower_bound - previous;
+        if (options_.verbose >= 2 && iteration % options_.verbose_interval == 0)
+          log << "  Iteration " << iteration << "\t time lapse " << elapsed() << "s\t ll change " << change << "\n";
+        if (options_.callback && !options_.callback(IterationInfo{run, iteration, lower_bound, change, elapsed()})) {
+          result.stopped = stop = true;
+          break;
+        }
+        if (std::abs(change) < options_.tol) {
           result.converged = true;
           break;
         }
       }
       result.lower_bound = lower_bound;
+      if (options_.verbose >= 1)
+        log << "Initialization " << (result.converged ? "converged" : "did not converge") << ": " << result.n_iter
+            << " iterations\t time lapse " << elapsed() << "s\t lower bound " << lower_bound << "\n";
       if (run == 0 || lower_bound > best_result.lower_bound) {
         best = std::move(p);
         best_result = std::move(result);
@@ -309,7 +329,8 @@ class GaussianMixture {
  private:
   void require_parameters(const char* where) const {
     if (!is_fitted())
-      throw std::logic_error(detail::message(where, ": the model has no parameters yet; call fit() or set_parameters() first"));
+      throw std::logic_error(
+          detail::message(where, ": the model has no parameters yet; call fit() or set_parameters() first"));
   }
 
   template <class D>
@@ -317,8 +338,8 @@ class GaussianMixture {
     const bool warm = options_.warm_start && is_fitted();
     detail::check_data<Dim>(X, "fit", warm ? params_.n_features() : 0);
     if (X.rows() < options_.n_components)
-      throw std::invalid_argument(detail::message("fit: X has ", X.rows(), " rows, fewer than n_components = ",
-                                                  options_.n_components));
+      throw std::invalid_argument(
+          detail::message("fit: X has ", X.rows(), " rows, fewer than n_components = ", options_.n_components));
   }
 
   template <class D>
@@ -342,69 +363,16 @@ class GaussianMixture {
                              const char* where) {
     for (Eigen::Index i = 0; i < rows; ++i)
       if (!std::isfinite(ws.log_norm(i)))
-        throw NumericalError(detail::message(where, ": sample ", start + i,
-                                             " has zero density under every component (log p = ", ws.log_norm(i),
-                                             "); the data may be too extreme for ", sizeof(Scalar) == 4 ? "float" : "double"));
-  }
-
-  // Starting parameters for one initialisation run (scikit-learn's _initialize_parameters).
-  template <class D>
-  Parameters<Scalar, Dim> initialise(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
-                                     detail::Random& rng) const {
-    const int K = options_.n_components;
-    const Eigen::Index n = X.rows();
-    auto from_labels = [&](const std::vector<int>& labels) {
-      return maximise_responsibilities<Scalar, Dim>(
-          X, w, K, options_.covariance_type, options_.reg_covar, nullptr,
-          [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
-            block.setZero();
-            for (Eigen::Index i = 0; i < rows; ++i) block(i, labels[start + i]) = Scalar(1);
-          });
-    };
-    auto from_centres = [&](const std::vector<Eigen::Index>& seeds) {
-      Eigen::MatrixXd centres(K, X.cols());
-      for (int k = 0; k < K; ++k) centres.row(k) = X.row(seeds[k]).template cast<double>();
-      std::vector<int> labels(n);
-      assign_nearest(X, centres, labels, nullptr);
-      for (int k = 0; k < K; ++k) labels[seeds[k]] = k;  // every component keeps its own seed point
-      return from_labels(labels);
-    };
-    switch (options_.init_params) {
-      case InitMethod::KMeans: return from_labels(kmeans(X, w, K, rng).labels);
-      case InitMethod::KMeansPlusPlus: return from_centres(kmeans_plus_plus(X, w, K, rng));
-      case InitMethod::RandomFromData: {
-        std::vector<Eigen::Index> candidates;  // rows that count, drawn without replacement
-        for (Eigen::Index i = 0; i < n; ++i)
-          if (!w || (*w)(i) > 0) candidates.push_back(i);
-        for (int k = 0; k < K; ++k)
-          std::swap(candidates[k], candidates[k + rng.index(candidates.size() - k)]);
-        candidates.resize(K);
-        return from_centres(candidates);
-      }
-      case InitMethod::Random: {
-        // Both passes of the M-step must see the same responsibilities: replay one engine state.
-        const detail::Random start_state = rng;
-        detail::Random replay = start_state;
-        Eigen::Index next_row = 0;
-        return maximise_responsibilities<Scalar, Dim>(
-            X, w, K, options_.covariance_type, options_.reg_covar, nullptr,
-            [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
-              if (start == 0 && next_row != 0) replay = start_state;
-              next_row = start + rows;
-              for (Eigen::Index i = 0; i < rows; ++i) {
-                for (int k = 0; k < K; ++k) block(i, k) = static_cast<Scalar>(replay.uniform());
-                block.row(i) /= block.row(i).sum();
-              }
-            });
-      }
-    }
-    throw std::logic_error(detail::message("fit: unknown init_params"));
+        throw NumericalError(detail::message(
+            where, ": sample ", start + i, " has zero density under every component (log p = ", ws.log_norm(i),
+            "); the data may be too extreme for ", sizeof(Scalar) == 4 ? "float" : "double"));
   }
 
   template <class D>
   FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-    return fit_with([&](detail::Random& rng) { return initialise(X, w, rng); }, expectation);
+    return fit_with([&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(X, w, options_, rng); },
+                    expectation);
   }
 
   Options options_;

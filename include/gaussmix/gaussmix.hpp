@@ -6,6 +6,7 @@
 #include "estep.hpp"
 #include "gaussian_mixture.hpp"
 #include "init.hpp"
+#include "initial_parameters.hpp"
 #include "mstep.hpp"
 #include "options.hpp"
 #include "parameters.hpp"

@@ -16,8 +16,8 @@ namespace detail {
 
 // out(i) = w_i * ||x_i - c||^2 (w = nullptr means 1), computed block by block.
 template <class D>
-void weighted_squared_distances(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
-                                const Eigen::RowVectorXd& c, Eigen::VectorXd& out) {
+void weighted_squared_distances(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, const Eigen::RowVectorXd& c,
+                                Eigen::VectorXd& out) {
   Eigen::MatrixXd block;
   for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
     block = X.middleRows(start, rows).template cast<double>();

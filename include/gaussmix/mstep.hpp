@@ -33,8 +33,8 @@ Parameters<Scalar, Dim> maximise(const SufficientStatistics<Dim>& s, double reg_
   using RowD = Eigen::Matrix<double, 1, Dim>;
   const int K = s.n_components(), d = s.n_features();
   const double floor = empty_component_weight<Scalar>();
-  const bool keep_previous = previous && !previous->empty() && previous->n_components() == K &&
-                             previous->covariances.type() == s.type;
+  const bool keep_previous =
+      previous && !previous->empty() && previous->n_components() == K && previous->covariances.type() == s.type;
 
   Parameters<Scalar, Dim> p;
   Eigen::VectorXd nk = s.weight.array() + floor;
@@ -44,8 +44,8 @@ Parameters<Scalar, Dim> maximise(const SufficientStatistics<Dim>& s, double reg_
   for (int k = 0; k < K; ++k) {
     empty[k] = !(s.weight(k) >= floor);
     if (empty[k] && !keep_previous)
-      throw std::invalid_argument(detail::message("m_step: component ", k, " has total responsibility ",
-                                                  s.weight(k), " and no previous parameters to keep"));
+      throw std::invalid_argument(detail::message("m_step: component ", k, " has total responsibility ", s.weight(k),
+                                                  " and no previous parameters to keep"));
     means.row(k) = empty[k] ? RowD(previous->means.row(k).template cast<double>())
                             : RowD(s.reference.row(k) + s.first.row(k) / s.weight(k));
   }

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -32,17 +34,31 @@ class NumericalError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What the progress callback sees after each EM iteration.
+struct IterationInfo {
+  int init = 0;                ///< initialisation run, 0 .. n_init - 1
+  int iteration = 0;           ///< 1-based EM iteration within the run
+  double lower_bound = 0;      ///< mean log-likelihood per sample at this iteration's E-step
+  double change = 0;           ///< lower_bound minus the previous one (+inf at the first iteration)
+  double elapsed_seconds = 0;  ///< since the run started
+};
+
 /// Fit settings. Defaults are scikit-learn's `GaussianMixture` defaults.
 struct Options {
   int n_components = 1;                                   ///< K, the number of components
   CovarianceType covariance_type = CovarianceType::Full;  ///< shape of the covariances
-  double tol = 1e-3;        ///< stop when |change of the mean log-likelihood per sample| < tol
-  double reg_covar = 1e-6;  ///< added to every covariance diagonal in the M-step
-  int max_iter = 100;       ///< EM iterations per initialisation
-  int n_init = 1;           ///< initialisations; the one with the best lower bound is kept
+  double tol = 1e-3;                            ///< stop when |change of the mean log-likelihood per sample| < tol
+  double reg_covar = 1e-6;                      ///< added to every covariance diagonal in the M-step
+  int max_iter = 100;                           ///< EM iterations per initialisation
+  int n_init = 1;                               ///< initialisations; the one with the best lower bound is kept
   InitMethod init_params = InitMethod::KMeans;  ///< how to start when not warm-starting
-  std::uint64_t seed = 0;   ///< same seed, same data => same result, on every platform
-  bool warm_start = false;  ///< `fit` starts from the current parameters (if any)
+  std::uint64_t seed = 0;                       ///< same seed, same data => same result, on every platform
+  bool warm_start = false;                      ///< `fit` starts from the current parameters (if any)
+  /// Called after every iteration; returning false stops the fit there (FitResult::stopped).
+  std::function<bool(const IterationInfo&)> callback;
+  int verbose = 0;                         ///< 0 silent, 1 one line per run, 2 also every verbose_interval iterations
+  int verbose_interval = 10;               ///< iterations between progress lines at verbose = 2
+  std::ostream* verbose_stream = nullptr;  ///< where progress goes; nullptr means std::cerr
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
@@ -51,15 +67,20 @@ struct FitResult {
   int n_iter = 0;               ///< EM iterations of the kept initialisation
   double lower_bound = 0;       ///< mean log-likelihood per sample at the last E-step
   std::vector<double> history;  ///< lower bound after each iteration of the kept initialisation
+  bool stopped = false;         ///< the progress callback asked to stop
 };
 
 /// Name of a covariance type as scikit-learn spells it ("full", "diag", "spherical", "tied").
 inline const char* to_string(CovarianceType type) {
   switch (type) {
-    case CovarianceType::Full: return "full";
-    case CovarianceType::Diagonal: return "diag";
-    case CovarianceType::Spherical: return "spherical";
-    case CovarianceType::Tied: return "tied";
+    case CovarianceType::Full:
+      return "full";
+    case CovarianceType::Diagonal:
+      return "diag";
+    case CovarianceType::Spherical:
+      return "spherical";
+    case CovarianceType::Tied:
+      return "tied";
   }
   return "unknown";
 }
@@ -67,10 +88,14 @@ inline const char* to_string(CovarianceType type) {
 /// Name of an initialisation method as scikit-learn spells it.
 inline const char* to_string(InitMethod method) {
   switch (method) {
-    case InitMethod::KMeans: return "kmeans";
-    case InitMethod::KMeansPlusPlus: return "k-means++";
-    case InitMethod::Random: return "random";
-    case InitMethod::RandomFromData: return "random_from_data";
+    case InitMethod::KMeans:
+      return "kmeans";
+    case InitMethod::KMeansPlusPlus:
+      return "k-means++";
+    case InitMethod::Random:
+      return "random";
+    case InitMethod::RandomFromData:
+      return "random_from_data";
   }
   return "unknown";
 }
@@ -88,18 +113,26 @@ inline void validate(const Options& options) {
     fail("reg_covar", "finite and >= 0", options.reg_covar);
   if (options.max_iter < 1) fail("max_iter", ">= 1", options.max_iter);
   if (options.n_init < 1) fail("n_init", ">= 1", options.n_init);
+  if (options.verbose < 0) fail("verbose", ">= 0", options.verbose);
+  if (options.verbose_interval < 1) fail("verbose_interval", ">= 1", options.verbose_interval);
   switch (options.covariance_type) {
-    case CovarianceType::Full: case CovarianceType::Diagonal:
-    case CovarianceType::Spherical: case CovarianceType::Tied: break;
-    default: fail("covariance_type", "one of Full, Diagonal, Spherical, Tied",
-                  static_cast<int>(options.covariance_type));
+    case CovarianceType::Full:
+    case CovarianceType::Diagonal:
+    case CovarianceType::Spherical:
+    case CovarianceType::Tied:
+      break;
+    default:
+      fail("covariance_type", "one of Full, Diagonal, Spherical, Tied", static_cast<int>(options.covariance_type));
   }
   switch (options.init_params) {
-    case InitMethod::KMeans: case InitMethod::KMeansPlusPlus:
-    case InitMethod::Random: case InitMethod::RandomFromData: break;
-    default: fail("init_params", "one of KMeans, KMeansPlusPlus, Random, RandomFromData",
-                  static_cast<int>(options.init_params));
-
+    case InitMethod::KMeans:
+    case InitMethod::KMeansPlusPlus:
+    case InitMethod::Random:
+    case InitMethod::RandomFromData:
+      break;
+    default:
+      fail("init_params", "one of KMeans, KMeansPlusPlus, Random, RandomFromData",
+           static_cast<int>(options.init_params));
   }
 }
 

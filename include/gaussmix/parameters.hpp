@@ -11,9 +11,9 @@ namespace gaussmix {
 /// Built whole and swapped in whole, so a failing update never leaves a model half-changed.
 template <typename Scalar, int Dim = Eigen::Dynamic>
 struct Parameters {
-  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> weights;   ///< K, sum to 1
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> means;   ///< K x d
-  Covariances<Scalar, Dim> covariances;               ///< K covariances with their factors
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> weights;  ///< K, sum to 1
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> means;  ///< K x d
+  Covariances<Scalar, Dim> covariances;              ///< K covariances with their factors
 
   int n_components() const { return static_cast<int>(weights.size()); }
   int n_features() const { return static_cast<int>(means.cols()); }

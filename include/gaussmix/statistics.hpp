@@ -19,13 +19,13 @@ struct SufficientStatistics {
   using TableD = Eigen::Matrix<double, Eigen::Dynamic, Dim>;
 
   CovarianceType type = CovarianceType::Full;
-  TableD reference;               ///< K x d: the points c_k the moments are taken about
-  Eigen::VectorXd weight;         ///< K: N_k
-  TableD first;                   ///< K x d: S_k
-  std::vector<MatrixD> second;    ///< Full: K matrices, Tied: 1 (summed over k); lower triangle is kept
-  TableD second_diagonal;         ///< Diagonal and Spherical: K x d diagonal second moments
-  double log_likelihood = 0;      ///< sum_i w_i log p(x_i) under the E-step's parameters
-  double total_weight = 0;        ///< sum_i w_i
+  TableD reference;             ///< K x d: the points c_k the moments are taken about
+  Eigen::VectorXd weight;       ///< K: N_k
+  TableD first;                 ///< K x d: S_k
+  std::vector<MatrixD> second;  ///< Full: K matrices, Tied: 1 (summed over k); lower triangle is kept
+  TableD second_diagonal;       ///< Diagonal and Spherical: K x d diagonal second moments
+  double log_likelihood = 0;    ///< sum_i w_i log p(x_i) under the E-step's parameters
+  double total_weight = 0;      ///< sum_i w_i
 
   int n_components() const { return static_cast<int>(weight.size()); }
   int n_features() const { return static_cast<int>(reference.cols()); }

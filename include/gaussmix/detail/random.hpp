@@ -20,7 +20,8 @@ class Random {
   std::uint64_t index(std::uint64_t n) {
     const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     std::uint64_t draw;
-    do draw = engine_(); while (draw >= limit);
+    do draw = engine_();
+    while (draw >= limit);
     return draw % n;
   }
 
@@ -31,7 +32,8 @@ class Random {
       return spare_;
     }
     double u1;
-    do u1 = uniform(); while (u1 == 0.0);
+    do u1 = uniform();
+    while (u1 == 0.0);
     const double u2 = uniform();
     const double radius = std::sqrt(-2.0 * std::log(u1));
     const double angle = 6.283185307179586476925286766559 * u2;

@@ -31,30 +31,26 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
     for (Eigen::Index i = 0; i < X.rows(); ++i)
       for (Eigen::Index j = 0; j < X.cols(); ++j)
         if (!std::isfinite(static_cast<double>(X(i, j))))
-          throw std::invalid_argument(message(where, ": X(", i, ", ", j, ") = ", X(i, j),
-                                              " is not finite (NaN or Inf)"));
+          throw std::invalid_argument(
+              message(where, ": X(", i, ", ", j, ") = ", X(i, j), " is not finite (NaN or Inf)"));
   }
 }
 
 // Checks sample weights: one per row, finite, >= 0, and at least `min_positive` of them > 0.
 template <class W>
-void check_sample_weight(const Eigen::MatrixBase<W>& w, Eigen::Index n, Eigen::Index min_positive,
-                         const char* where) {
+void check_sample_weight(const Eigen::MatrixBase<W>& w, Eigen::Index n, Eigen::Index min_positive, const char* where) {
   if (w.size() != n || (w.rows() != 1 && w.cols() != 1))
-    throw std::invalid_argument(
-        message(where, ": sample_weight has ", w.size(), " entries, X has ", n, " rows"));
+    throw std::invalid_argument(message(where, ": sample_weight has ", w.size(), " entries, X has ", n, " rows"));
   Eigen::Index positive = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
     const double value = static_cast<double>(w(i));
     if (!std::isfinite(value) || value < 0)
-      throw std::invalid_argument(
-          message(where, ": sample_weight(", i, ") = ", value, " must be finite and >= 0"));
+      throw std::invalid_argument(message(where, ": sample_weight(", i, ") = ", value, " must be finite and >= 0"));
     positive += value > 0;
   }
   if (positive < min_positive)
     throw std::invalid_argument(message(where, ": only ", positive,
-                                        " samples have positive weight, need at least n_components = ",
-                                        min_positive));
+                                        " samples have positive weight, need at least n_components = ", min_positive));
 }
 
 }  // namespace gaussmix::detail
