@@ -57,31 +57,48 @@ class Covariances {
 
   /// out(i) = constant - 0.5 * (x_i - mean)^T Sigma_k^{-1} (x_i - mean) for every row of `x`.
   /// `diff` and `scaled` are caller-owned scratch of x's shape, so the call does not allocate.
+  /// Column by column, so every operation runs vectorised down a column of the block.
   template <class X, class Mean, class Out, class Diff, class Scaled>
   void log_density(const X& x, const Mean& mean, int k, Scalar constant, Out&& out, Diff&& diff,
                    Scaled&& scaled) const {
-    diff.noalias() = x.rowwise() - mean;
+    const Eigen::Index d = x.cols();
+    auto maha = out.array();
     switch (type_) {
       case CovarianceType::Full:
       case CovarianceType::Tied: {
         const Matrix& factor = precision_factor_[type_ == CovarianceType::Full ? k : 0];
-        scaled.noalias() = diff * factor.template triangularView<Eigen::Upper>();
-        out = (-Scalar(0.5) * scaled.rowwise().squaredNorm()).array() + constant;
+        diff.noalias() = x.rowwise() - mean;
+        if (d <= small_dimension) {
+          // y_j = sum_{i <= j} diff_i U_ij: d(d+1)/2 column updates beat a general product here.
+          for (Eigen::Index j = 0; j < d; ++j) {
+            auto y = scaled.col(j).array();
+            y = diff.col(0).array() * factor(0, j);
+            for (Eigen::Index i = 1; i <= j; ++i) y += diff.col(i).array() * factor(i, j);
+          }
+        } else {
+          scaled.noalias() = diff * factor.template triangularView<Eigen::Upper>();
+        }
+        maha = scaled.col(0).array().square();
+        for (Eigen::Index j = 1; j < d; ++j) maha += scaled.col(j).array().square();
         break;
       }
       case CovarianceType::Diagonal:
-        out = (-Scalar(0.5) * (diff.array().rowwise() * precision_sqrt_.row(k).array()).square().rowwise().sum())
-                  .matrix()
-                  .array() +
-              constant;
+        maha = ((x.col(0).array() - mean(0)) * precision_sqrt_(k, 0)).square();
+        for (Eigen::Index j = 1; j < d; ++j) maha += ((x.col(j).array() - mean(j)) * precision_sqrt_(k, j)).square();
         break;
       case CovarianceType::Spherical: {
-        const Scalar p = precision_sqrt_(k, 0) * precision_sqrt_(k, 0);
-        out = (-Scalar(0.5) * p * diff.rowwise().squaredNorm()).array() + constant;
+        maha = (x.col(0).array() - mean(0)).square();
+        for (Eigen::Index j = 1; j < d; ++j) maha += (x.col(j).array() - mean(j)).square();
+        maha *= precision_sqrt_(k, 0) * precision_sqrt_(k, 0);
         break;
       }
     }
+    maha = constant - Scalar(0.5) * maha;
   }
+
+  /// Up to this d, triangular products are written as column updates instead of calling Eigen's
+  /// blocked kernels, whose packing costs more than the arithmetic for small d.
+  static constexpr Eigen::Index small_dimension = 8;
 
   /// Covariance parameters that a model of this type estimates (scikit-learn's count).
   static long n_parameters(CovarianceType type, long K, long d) {

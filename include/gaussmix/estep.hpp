@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -52,20 +53,31 @@ void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, ESte
 /// uniform responsibilities; callers treat a non-finite log p as an error.
 template <typename Scalar, int Dim>
 void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
-  auto log_prob = ws.log_prob.topRows(rows);
-  auto log_norm = ws.log_norm.head(rows);
-  log_norm = log_prob.rowwise().maxCoeff();
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    const Scalar top = log_norm(i);
-    if (!std::isfinite(top)) {
-      log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
-      continue;
-    }
-    log_prob.row(i) = (log_prob.row(i).array() - top).exp();
-    const Scalar sum = log_prob.row(i).sum();
-    log_prob.row(i) /= sum;
-    log_norm(i) = top + std::log(sum);
+  // Whole-block array operations, so exp and log run vectorised down the columns.
+  auto log_prob = ws.log_prob.topRows(rows).array();
+  auto top = ws.log_norm.head(rows).array();
+  auto sum = ws.weighted.head(rows).array();
+  const Eigen::Index K = log_prob.cols();
+  top = log_prob.col(0);
+  for (Eigen::Index k = 1; k < K; ++k) top = top.max(log_prob.col(k));
+  const bool all_finite = top.isFinite().all();
+  if (!all_finite) top = top.isFinite().select(top, Scalar(0));
+  for (Eigen::Index k = 0; k < K; ++k) {
+    auto column = log_prob.col(k);
+    column = (column - top).exp();
+    if (k == 0)
+      sum = column;
+    else
+      sum += column;
   }
+  for (Eigen::Index k = 0; k < K; ++k) log_prob.col(k) /= sum;
+  top += sum.log();
+  if (all_finite) return;
+  for (Eigen::Index i = 0; i < rows; ++i)
+    if (!(sum(i) > 0)) {
+      log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
+      top(i) = -std::numeric_limits<Scalar>::infinity();
+    }
 }
 
 /// Adds a block's contribution to `stats`: the `rows` rows of ws.x (rows start.. of the data), with
@@ -86,27 +98,44 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
     stats.log_likelihood += ws.log_norm.head(rows).template cast<double>().sum();
     stats.total_weight += static_cast<double>(rows);
   }
+  const Eigen::Index d = x.cols();
+  const bool dense = stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied;
   for (int k = 0; k < K; ++k) {
     if (w)
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());
     else
       weighted = ws.log_prob.col(k).head(rows);
-    stats.weight(k) += weighted.template cast<double>().sum();
+    stats.weight(k) += static_cast<double>(weighted.sum());
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
-    stats.first.row(k) += (weighted.transpose() * diff).template cast<double>();
-    if (stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied) {
-      auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
-      // Symmetric rank-k update of the lower triangle: half the flops of a general product.
-      ws.scaled.topRows(rows) = diff.array().colwise() * weighted.array().sqrt();
-      if constexpr (std::is_same_v<Scalar, double>) {
-        target.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
-      } else {
-        ws.second.setZero();
-        ws.second.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
-        target += ws.second.template cast<double>();
+    if (!dense) {
+      for (Eigen::Index j = 0; j < d; ++j) {
+        auto t = ws.scaled.col(j).head(rows).array();
+        t = weighted.array() * diff.col(j).array();
+        stats.first(k, j) += static_cast<double>(t.sum());
+        stats.second_diagonal(k, j) += static_cast<double>((t * diff.col(j).array()).sum());
       }
+      continue;
+    }
+    auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
+    if (d <= Covariances<Scalar, Dim>::small_dimension) {
+      // d(d+1)/2 weighted column dot products: cheaper than a rank update's packing for small d.
+      for (Eigen::Index a = 0; a < d; ++a) {
+        auto t = ws.scaled.col(a).head(rows).array();
+        t = weighted.array() * diff.col(a).array();
+        stats.first(k, a) += static_cast<double>(t.sum());
+        for (Eigen::Index b = 0; b <= a; ++b) target(a, b) += static_cast<double>((t * diff.col(b).array()).sum());
+      }
+      continue;
+    }
+    stats.first.row(k) += (weighted.transpose() * diff).template cast<double>();
+    // Symmetric rank-k update of the lower triangle: half the flops of a general product.
+    ws.scaled.topRows(rows) = diff.array().colwise() * weighted.array().sqrt();
+    if constexpr (std::is_same_v<Scalar, double>) {
+      target.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
     } else {
-      stats.second_diagonal.row(k) += (weighted.transpose() * diff.array().square().matrix()).template cast<double>();
+      ws.second.setZero();
+      ws.second.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
+      target += ws.second.template cast<double>();
     }
   }
 }
