@@ -76,7 +76,7 @@ class Covariances {
             for (Eigen::Index i = 1; i <= j; ++i) y += diff.col(i).array() * factor(i, j);
           }
         } else {
-          scaled.noalias() = diff * factor;  // a general product: Eigen's triangular one zero-fills a large buffer
+          scaled.noalias() = diff * factor.template triangularView<Eigen::Upper>();
         }
         maha = scaled.col(0).array().square();
         for (Eigen::Index j = 1; j < d; ++j) maha += scaled.col(j).array().square();
