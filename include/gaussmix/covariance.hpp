@@ -210,6 +210,7 @@ class Covariances {
         llt.matrixL().solveInPlace(factor);
         precision_factor_[k] = factor.transpose().template cast<Scalar>();
         matrix_[k] = sigma.template cast<Scalar>();
+        if (!matrix_[k].allFinite()) return static_cast<int>(k);
         log_det(k) = -llt.matrixLLT().diagonal().array().log().sum();
         if (!precision_factor_[k].allFinite()) return static_cast<int>(k);
       }
@@ -219,7 +220,10 @@ class Covariances {
         for (Eigen::Index j = 0; j < variances.cols(); ++j) {
           const double v = variances(k, j);
           const Scalar inverse_sqrt = static_cast<Scalar>(1.0 / std::sqrt(v));
-          if (!(v > 0) || !std::isfinite(v) || !std::isfinite(inverse_sqrt) || !(inverse_sqrt > 0))
+          const Scalar precision = inverse_sqrt * inverse_sqrt;  // must not overflow in the density
+          if (!(v > 0) || !std::isfinite(v) || !std::isfinite(static_cast<Scalar>(v)) ||
+              !(static_cast<Scalar>(v) > 0) || !std::isfinite(inverse_sqrt) || !(inverse_sqrt > 0) ||
+              !std::isfinite(precision))
             return static_cast<int>(k);
         }
       variance_ = variances.cast<Scalar>();

@@ -105,14 +105,14 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());
     else
       weighted = ws.log_prob.col(k).head(rows);
-    stats.weight(k) += static_cast<double>(weighted.sum());
+    stats.weight(k) += weighted.template cast<double>().sum();
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
     if (!dense) {
       for (Eigen::Index j = 0; j < d; ++j) {
         auto t = ws.scaled.col(j).head(rows).array();
         t = weighted.array() * diff.col(j).array();
-        stats.first(k, j) += static_cast<double>(t.sum());
-        stats.second_diagonal(k, j) += static_cast<double>((t * diff.col(j).array()).sum());
+        stats.first(k, j) += t.template cast<double>().sum();
+        stats.second_diagonal(k, j) += (t.template cast<double>() * diff.col(j).array().template cast<double>()).sum();
       }
       continue;
     }
@@ -122,8 +122,9 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       for (Eigen::Index a = 0; a < d; ++a) {
         auto t = ws.scaled.col(a).head(rows).array();
         t = weighted.array() * diff.col(a).array();
-        stats.first(k, a) += static_cast<double>(t.sum());
-        for (Eigen::Index b = 0; b <= a; ++b) target(a, b) += static_cast<double>((t * diff.col(b).array()).sum());
+        stats.first(k, a) += t.template cast<double>().sum();
+        for (Eigen::Index b = 0; b <= a; ++b)
+          target(a, b) += (t.template cast<double>() * diff.col(b).array().template cast<double>()).sum();
       }
       continue;
     }

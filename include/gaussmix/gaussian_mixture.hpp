@@ -157,7 +157,7 @@ class GaussianMixture {
   /// A component with no responsibility keeps its previous parameters.
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
-    detail::check_data<Dim>(X, "m_step", 0);
+    detail::check_data<Dim, D, Scalar>(X, "m_step", 0);
     const int K = options_.n_components;
     if (resp.rows() != X.rows() || resp.cols() != K)
       throw std::invalid_argument(
@@ -336,7 +336,7 @@ class GaussianMixture {
   template <class D>
   void check_fit_input(const Eigen::MatrixBase<D>& X) const {
     const bool warm = options_.warm_start && is_fitted();
-    detail::check_data<Dim>(X, "fit", warm ? params_.n_features() : 0);
+    detail::check_data<Dim, D, Scalar>(X, "fit", warm ? params_.n_features() : 0);
     if (X.rows() < options_.n_components)
       throw std::invalid_argument(
           detail::message("fit: X has ", X.rows(), " rows, fewer than n_components = ", options_.n_components));
@@ -345,7 +345,7 @@ class GaussianMixture {
   template <class D>
   void check_scoring_input(const Eigen::MatrixBase<D>& X, const char* where) const {
     require_parameters(where);
-    detail::check_data<Dim>(X, where, params_.n_features());
+    detail::check_data<Dim, D, Scalar>(X, where, params_.n_features());
   }
 
   template <class D>

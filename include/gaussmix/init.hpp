@@ -9,6 +9,8 @@
 
 #include "detail/blocks.hpp"
 #include "detail/random.hpp"
+#include "detail/validation.hpp"
+#include "options.hpp"
 
 namespace gaussmix {
 
@@ -60,6 +62,10 @@ std::vector<Eigen::Index> kmeans_plus_plus(const Eigen::MatrixBase<D>& X, const 
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(K)));
   while (static_cast<int>(chosen.size()) < K) {
     const double potential = closest.sum();
+    if (!std::isfinite(potential))
+      throw NumericalError(
+          detail::message("fit: squared distances between samples overflow double (|x| beyond ~1e154); "
+                          "scale the data before fitting"));
     if (!(potential > 0)) {  // all mass sits on chosen points: take distinct unchosen rows
       Eigen::VectorXd mass = uniform_mass;
       for (Eigen::Index i : chosen) mass(i) = 0;

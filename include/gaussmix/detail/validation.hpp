@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,7 +19,8 @@ std::string message(const Parts&... parts) {
 
 // Checks a data matrix: at least one row, d columns (d = expected, or Dim when fixed), all finite.
 // `expected_d` <= 0 means "any d".
-template <int Dim, class D>
+// With a Scalar, values must also be finite once converted to it (double data given to a float model).
+template <int Dim, class D, typename Scalar = typename D::Scalar>
 void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d) {
   if (X.rows() == 0) throw std::invalid_argument(message(where, ": X has no rows"));
   if (X.cols() == 0) throw std::invalid_argument(message(where, ": X has no columns"));
