@@ -578,13 +578,12 @@ TEST_CASE("scale: double data beyond float's range given to a float model is rej
   }
 }
 
-TEST_CASE("regression (fuzzer): data whose squared distances overflow must not crash the k-means++ seeding",
-          "[.][known-crash][!mayfail]") {
-  // Found by fuzz/fit_fuzzer.cpp. With |x| ~ 1e200, every squared distance is inf, no k-means++
-  // candidate beats best_potential = inf, and the seeding returns index -1: X.row(-1) is read and
-  // labels[-1] written (heap corruption in a release build). Hidden ([.]) because it corrupts memory
-  // until fixed; remove [.] and [!mayfail] with the fix. Expected: a documented exception (the
-  // covariances overflow: NumericalError), or std::invalid_argument if such data are rejected upfront.
+TEST_CASE("regression (fuzzer): data whose squared distances overflow do not crash the k-means++ seeding",
+          "[hostile]") {
+  // Found by fuzz/fit_fuzzer.cpp. With |x| ~ 1e200, every squared distance was inf, no k-means++
+  // candidate beat best_potential = inf, and the seeding returned index -1: X.row(-1) was read and
+  // labels[-1] written (heap corruption in a release build). Now: a documented exception (the
+  // seeding reports the overflow as NumericalError), never a crash.
   Eigen::MatrixXd X(4, 1);
   X << 0, 1, 1e200, -1e200;
   for (InitMethod init : {InitMethod::KMeans, InitMethod::KMeansPlusPlus}) {
@@ -604,11 +603,11 @@ TEST_CASE("regression (fuzzer): data whose squared distances overflow must not c
 }
 
 TEST_CASE("regression (fuzzer): a Spherical variance whose inverse overflows never gives NaN scores",
-          "[hostile][!mayfail]") {
-  // Found by fuzz/fit_fuzzer.cpp. set_parameters accepts variance 1e-320 (1/sqrt(v) = 1e160 is finite),
-  // but the Spherical density multiplies by (1/sqrt(v))^2 = inf, and inf * 0 = NaN for a point at the
-  // mean. Expected: set_parameters rejects such a variance (std::invalid_argument), or the scores are
-  // NaN-free (-inf is a valid log density).
+          "[hostile]") {
+  // Found by fuzz/fit_fuzzer.cpp. set_parameters accepted variance 1e-320 (1/sqrt(v) = 1e160 is
+  // finite), but the Spherical density multiplies by (1/sqrt(v))^2 = inf, and inf * 0 = NaN for a
+  // point at the mean. Now set_parameters rejects such a variance (std::invalid_argument); either
+  // that or NaN-free scores (-inf is a valid log density) passes.
   for (CovarianceType type : {CovarianceType::Spherical, CovarianceType::Diagonal}) {
     INFO("covariance type " << gaussmix::to_string(type));
     Model<double> model(options_for(type, 2));

@@ -365,12 +365,10 @@ TEMPLATE_TEST_CASE("column-major, row-major Map and expression inputs give ident
 
   for_each_covariance_type([&](CovarianceType type) {
     const Options options = fit_options<C>(type, 21);
-    typename C::Model col_major(options), row_major(options), block(options), fixed_columns(options);
+    typename C::Model col_major(options), row_major(options), block(options);
     const gaussmix::FitResult a = col_major.fit(X);
     const gaussmix::FitResult b = row_major.fit(X_row_major);
     const gaussmix::FitResult c = block.fit(padded.topRows(n));
-    const typename C::Model::Samples X_samples = X;  // Matrix<Scalar, Dynamic, Dim>
-    const gaussmix::FitResult e = fixed_columns.fit(X_samples);
     SECTION("row-major Map") {
       CHECK(b.history == a.history);
       require_same_parameters(col_major, row_major);
@@ -378,10 +376,6 @@ TEMPLATE_TEST_CASE("column-major, row-major Map and expression inputs give ident
     SECTION("topRows expression") {
       CHECK(c.history == a.history);
       require_same_parameters(col_major, block);
-    }
-    SECTION("Matrix<Scalar, Dynamic, Dim>") {
-      CHECK(e.history == a.history);
-      require_same_parameters(col_major, fixed_columns);
     }
     // The other entry points read the layouts alike too.
     SECTION("predict and score_samples") {
