@@ -558,8 +558,8 @@ TEST_CASE("offset: data + 1e4 (float) fit like centred data, to ulp(1e4); at 1e8
   });
 }
 
-TEST_CASE("scale: double data beyond float's range given to a float model is rejected as bad input",
-          "[hostile][!mayfail]") {
+TEST_CASE("double data or means beyond float's range given to a float model are rejected as bad input",
+          "[hostile]") {
   // A float model reads double data by casting it; 1e39 and 1e150 become inf. Today fit throws a
   // NumericalError that blames a collapsed component, and score_samples returns NaN (Full) or -inf,
   // predict_proba uniform rows. Expected: std::invalid_argument naming the entry, as for inf.
@@ -576,6 +576,14 @@ TEST_CASE("scale: double data beyond float's range given to a float model is rej
     CHECK_THROWS_AS(fitted.predict(X), std::invalid_argument);
     CHECK_THROWS_AS(fitted.score(X), std::invalid_argument);
   }
+  // The same for means given to set_parameters (found by the fuzzer): -7e305 is stored as -inf.
+  Model<float> set(options_for(CovarianceType::Spherical, 2));
+  Eigen::Matrix2d means;
+  means << -7e305, 0.5, 1, 2;
+  CHECK_THROWS_AS(set.set_parameters(Eigen::Vector2d(0.5, 0.5), means,
+                                     std::vector<Eigen::MatrixXf>(2, Eigen::MatrixXf::Identity(2, 2))),
+                  std::invalid_argument);
+  CHECK(!set.is_fitted());
 }
 
 TEST_CASE("regression (fuzzer): data whose squared distances overflow do not crash the k-means++ seeding",
@@ -628,7 +636,7 @@ TEST_CASE("regression (fuzzer): a Spherical variance whose inverse overflows nev
 }
 
 TEST_CASE("regression (fuzzer): a float model's covariances are positive definite as stored, and reload",
-          "[hostile][!mayfail]") {
+          "[hostile]") {
   // Found by fuzz/fit_fuzzer.cpp. K = 1 on two points: the sample covariance has rank 1, plus
   // reg_covar = 1e-6. The check passes in double, but the matrix is stored rounded to float, where
   // 2500 + 1e-6 == 2500: covariance(0) is singular, and set_parameters rejects the model's own
@@ -663,7 +671,7 @@ TEST_CASE("regression (fuzzer): a float model's covariances are positive definit
 }
 
 TEST_CASE("a covariance that overflows is reported as overflow, not as a collapsed component",
-          "[hostile][!mayfail]") {
+          "[hostile]") {
   // One point 1e155 standard deviations out: its squared deviation (1e310) overflows double. Today
   // the NumericalError says the component "may have collapsed onto too few distinct points", which
   // sends the user the wrong way; expected: a NumericalError that says the covariance is not finite.
@@ -681,6 +689,67 @@ TEST_CASE("a covariance that overflows is reported as overflow, not as a collaps
       CHECK(what.find("collapsed") == std::string::npos);
     }
   });
+}
+
+TEST_CASE("regression (fuzzer): sample weights whose sum overflows give an error or a valid fit, never NaN",
+          "[hostile]") {
+  // Found by fuzz/fit_fuzzer.cpp. Each weight (3e307) is finite and >= 0, so check_sample_weight
+  // accepts them, but N = sum w overflows: the M-step's weights become N_k / inf = 0, fit "succeeds"
+  // after max_iter with weights (0, 0) and a NaN lower bound. EM is invariant to scaling all weights,
+  // so dividing w by its largest entry (or rejecting a non-finite sum with std::invalid_argument)
+  // fixes it.
+  // Second case: one weight of DBL_MAX; with Random init the responsibilities of that row sum to
+  // 1 + rounding, and DBL_MAX (1 + rounding) overflows.
+  const Eigen::MatrixXd X = Eigen::MatrixXd::Constant(6, 1, 2.5);
+  Eigen::VectorXd huge_last = Eigen::VectorXd::Constant(6, 1.0);
+  huge_last(5) = std::numeric_limits<double>::max();
+  Eigen::MatrixXd Y = blobs(6, 1, 2);
+  for_each_covariance_type([&](CovarianceType type) {
+    for (int c = 0; c < 2; ++c) {
+      INFO((c == 0 ? "six weights of 3e307, identical rows, k-means" : "one weight of DBL_MAX, Random init"));
+      Options options = options_for(type, 2, 10820);
+      if (c == 1) options.init_params = InitMethod::Random;
+      Model<double> model(options);
+      FitResult result;
+      try {
+        result = c == 0 ? model.fit(X, Eigen::VectorXd::Constant(6, 3e307)) : model.fit(Y, huge_last);
+      } catch (const std::invalid_argument&) {
+        CHECK(!model.is_fitted());
+        continue;
+      } catch (const gaussmix::NumericalError&) {
+        CHECK(!model.is_fitted());
+        continue;
+      }
+      CHECK(std::isfinite(result.lower_bound));
+      require_valid(model);
+    }
+  });
+}
+
+TEST_CASE("a sample with zero density under every component: -inf from score_samples in any block, "
+          "NumericalError from e_step",
+          "[hostile]") {
+  // A point 1e155 out: its squared distance (1e310) overflows, log N = -inf under both components.
+  // Since the vectorised log-sum-exp (estep.hpp normalise), Eigen's packet exp clamps exp(-inf) to
+  // ~2e-308 instead of 0, so such a row gets log p = -708.4 (log(K * 2.2e-308)) when it sits in a
+  // block of several rows, but -inf alone; e_step and fit no longer see the zero density
+  // (documented: NumericalError) and the log-likelihood is finite and wrong.
+  Model<double> model(options_for(CovarianceType::Full, 2));
+  Eigen::Matrix2d means;
+  means << 0, 0, 5, 5;
+  model.set_parameters(Eigen::Vector2d(0.5, 0.5), means, std::vector<Eigen::MatrixXd>(2, Eigen::MatrixXd::Identity(2, 2)));
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(8, 2);
+  X(3, 0) = 1e155;
+  const double alone = model.score_samples(X.row(3))(0);
+  const double in_block = model.score_samples(X)(3);
+  INFO("score_samples alone " << alone << ", in a block " << in_block);
+  CHECK(alone == -std::numeric_limits<double>::infinity());
+  CHECK(in_block == alone);
+  CHECK(model.log_likelihood(X) == -std::numeric_limits<double>::infinity());
+  Model<double>::Responsibilities resp;
+  CHECK_THROWS_AS(model.e_step(X, resp), gaussmix::NumericalError);
+  const Model<double>::Responsibilities proba = model.predict_proba(X);
+  CHECK(proba.allFinite());
 }
 
 // ----------------------------------------------------------------------------------------------

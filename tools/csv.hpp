@@ -9,13 +9,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
-#include <istream>
-#include <iterator>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace gaussmix_tools {

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "detail/validation.hpp"
@@ -121,8 +122,16 @@ class Covariances {
   static Covariances from_estimates(CovarianceType type, int K, int d, const std::vector<MatrixD>& full,
                                     const Eigen::MatrixXd& variances, double reg_covar) {
     Covariances c;
-    const int failed = c.build(type, K, d, full, variances);
+    const Failure failure = c.build(type, K, d, full, variances);
+    const int failed = failure.component;
     if (failed < 0) return c;
+    if (failure.not_finite)
+      throw NumericalError(detail::message(
+          type == CovarianceType::Tied ? std::string("the shared (tied) covariance")
+                                       : "component " + std::to_string(failed) + "'s covariance",
+          " is not finite (it overflows ", sizeof(Scalar) == 4 ? "float" : "double",
+          "): the data's spread, a far outlier or reg_covar = ", reg_covar,
+          " is beyond the range of the type. Rescale the data (or use double)"));
     if (type == CovarianceType::Tied)
       throw NumericalError(detail::message(
           "the shared (tied) covariance is not positive definite even after adding reg_covar = ", reg_covar,
@@ -181,16 +190,24 @@ class Covariances {
       }
     }
     Covariances c;
-    const int failed = c.build(type, K, d, full, variances);
+    const int failed = c.build(type, K, d, full, variances).component;
     if (failed >= 0)
       throw std::invalid_argument(detail::message("set_parameters: covariance ", failed, " is not positive definite"));
     return c;
   }
 
  private:
-  // Fills the storage and factors; returns the first component that is not numerically positive
-  // definite (pivot below d * eps * largest variance), or -1.
-  int build(CovarianceType type, int K, int d, const std::vector<MatrixD>& full, const Eigen::MatrixXd& variances) {
+  struct Failure {
+    int component = -1;       // first component that failed, -1 for none
+    bool not_finite = false;  // its matrix (or factor) overflowed, rather than being singular
+  };
+
+  // Fills the storage and factors; reports the first component that is not numerically positive
+  // definite (pivot below d * eps * largest variance) or not finite in Scalar. The factor is taken
+  // of the matrix as stored in Scalar, so a float model's own covariances always reload.
+  Failure build(CovarianceType type, int K, int d, const std::vector<MatrixD>& full, const Eigen::MatrixXd& variances) {
+    auto singular = [](auto k) { return Failure{static_cast<int>(k), false}; };
+    auto overflow = [](auto k) { return Failure{static_cast<int>(k), true}; };
     type_ = type;
     n_components_ = K;
     n_features_ = d;
@@ -199,20 +216,19 @@ class Covariances {
       precision_factor_.resize(full.size());
       Eigen::VectorXd log_det(full.size());
       for (std::size_t k = 0; k < full.size(); ++k) {
-        const MatrixD& sigma = full[k];
-        if (!sigma.allFinite()) return static_cast<int>(k);
+        matrix_[k] = full[k].template cast<Scalar>();
+        if (!matrix_[k].allFinite()) return overflow(k);  // NaN here comes from inf - inf
+        const MatrixD sigma = matrix_[k].template cast<double>();
         Eigen::LLT<MatrixD> llt(sigma);
         const double pivot_floor = std::numeric_limits<double>::epsilon() * d * sigma.diagonal().cwiseAbs().maxCoeff();
         if (llt.info() != Eigen::Success || !(llt.matrixLLT().diagonal().array().square() > pivot_floor).all())
-          return static_cast<int>(k);
+          return singular(k);
         // U = L^{-T}: a triangular solve, never an explicit inverse.
         MatrixD factor = MatrixD::Identity(d, d);
         llt.matrixL().solveInPlace(factor);
         precision_factor_[k] = factor.transpose().template cast<Scalar>();
-        matrix_[k] = sigma.template cast<Scalar>();
-        if (!matrix_[k].allFinite()) return static_cast<int>(k);
         log_det(k) = -llt.matrixLLT().diagonal().array().log().sum();
-        if (!precision_factor_[k].allFinite()) return static_cast<int>(k);
+        if (!precision_factor_[k].allFinite()) return singular(k);  // a variance near Scalar's min
       }
       log_det_ = log_det.cast<Scalar>();
     } else {
@@ -221,17 +237,17 @@ class Covariances {
           const double v = variances(k, j);
           const Scalar inverse_sqrt = static_cast<Scalar>(1.0 / std::sqrt(v));
           const Scalar precision = inverse_sqrt * inverse_sqrt;  // must not overflow in the density
-          if (!(v > 0) || !std::isfinite(v) || !std::isfinite(static_cast<Scalar>(v)) ||
-              !(static_cast<Scalar>(v) > 0) || !std::isfinite(inverse_sqrt) || !(inverse_sqrt > 0) ||
+          if (std::isnan(v) || (v > 0 && !std::isfinite(static_cast<Scalar>(v)))) return overflow(k);
+          if (!(v > 0) || !(static_cast<Scalar>(v) > 0) || !std::isfinite(inverse_sqrt) || !(inverse_sqrt > 0) ||
               !std::isfinite(precision))
-            return static_cast<int>(k);
+            return singular(k);
         }
       variance_ = variances.cast<Scalar>();
       precision_sqrt_ = variances.array().rsqrt().matrix().template cast<Scalar>();
       const double per_variance = type == CovarianceType::Spherical ? d : 1;
       log_det_ = (-0.5 * per_variance * variances.array().log().rowwise().sum()).matrix().template cast<Scalar>();
     }
-    return -1;
+    return {};
   }
 
   CovarianceType type_ = CovarianceType::Full;

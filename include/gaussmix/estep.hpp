@@ -61,7 +61,14 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   top = log_prob.col(0);
   for (Eigen::Index k = 1; k < K; ++k) top = top.max(log_prob.col(k));
   const bool all_finite = top.isFinite().all();
-  if (!all_finite) top = top.isFinite().select(top, Scalar(0));
+  // Rows with zero density everywhere (top = -inf) are fixed up below; they are rare, so the list
+  // may allocate. Their exp is not trusted to be 0: Eigen's packet exp clamps exp(-inf) to ~1e-308.
+  std::vector<Eigen::Index> zero_density;
+  if (!all_finite) {
+    for (Eigen::Index i = 0; i < rows; ++i)
+      if (!(top(i) > -std::numeric_limits<Scalar>::infinity())) zero_density.push_back(i);
+    top = top.isFinite().select(top, Scalar(0));
+  }
   for (Eigen::Index k = 0; k < K; ++k) {
     auto column = log_prob.col(k);
     column = (column - top).exp();
@@ -74,10 +81,11 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   top += sum.log();
   if (all_finite) return;
   for (Eigen::Index i = 0; i < rows; ++i)
-    if (!(sum(i) > 0)) {
-      log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
-      top(i) = -std::numeric_limits<Scalar>::infinity();
-    }
+    if (!(sum(i) > 0)) zero_density.push_back(i);
+  for (Eigen::Index i : zero_density) {
+    log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
+    top(i) = -std::numeric_limits<Scalar>::infinity();
+  }
 }
 
 /// Adds a block's contribution to `stats`: the `rows` rows of ws.x (rows start.. of the data), with

@@ -72,7 +72,7 @@ class GaussianMixture {
   FitResult fit(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<W>& sample_weight) {
     check_fit_input(X);
     detail::check_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
-    const Eigen::VectorXd w = sample_weight.derived().template cast<double>().reshaped();
+    const Eigen::VectorXd w = detail::normalised_sample_weight(sample_weight);
     return fit_weighted(X, &w);
   }
 
@@ -123,6 +123,7 @@ class GaussianMixture {
       throw std::invalid_argument(detail::message("set_parameters: means is ", means.rows(), " x ", means.cols(),
                                                   ", expected ", K, " x ", Dim == Eigen::Dynamic ? "d" : "Dim"));
     if (!means.allFinite()) throw std::invalid_argument(detail::message("set_parameters: means are not finite"));
+    detail::check_range<Scalar>(means, "set_parameters", "means");
     if (static_cast<int>(covariances.size()) != K)
       throw std::invalid_argument(
           detail::message("set_parameters: ", covariances.size(), " covariances given, expected ", K));

@@ -108,7 +108,7 @@ ModelSelection<Scalar, Dim> fit_all(const Eigen::MatrixBase<D>& X, const Eigen::
 }
 
 // Arguments shared by both overloads; throws std::invalid_argument.
-template <int Dim, class D>
+template <typename Scalar, int Dim, class D>
 void check_select_model_arguments(const Eigen::MatrixBase<D>& X, int k_min, int k_max,
                                   const std::vector<CovarianceType>& types, const Options& base) {
   if (k_min < 1) throw std::invalid_argument(message("select_model: k_min = ", k_min, " must be >= 1"));
@@ -124,7 +124,7 @@ void check_select_model_arguments(const Eigen::MatrixBase<D>& X, int k_min, int 
       if (types[u] == types[t])
         throw std::invalid_argument(message("select_model: covariance type ", to_string(types[t]), " given twice"));
   }
-  check_data<Dim>(X, "select_model", 0);
+  check_data<Dim, D, Scalar>(X, "select_model", 0);
   if (X.rows() < k_max)
     throw std::invalid_argument(message("select_model: X has ", X.rows(), " rows, fewer than k_max = ", k_max));
 }
@@ -144,7 +144,7 @@ template <typename Scalar = double, int Dim = Eigen::Dynamic, class D>
 ModelSelection<Scalar, Dim> select_model(const Eigen::MatrixBase<D>& X, int k_min, int k_max,
                                          const std::vector<CovarianceType>& types = all_covariance_types(),
                                          const Options& base = {}) {
-  detail::check_select_model_arguments<Dim>(X, k_min, k_max, types, base);
+  detail::check_select_model_arguments<Scalar, Dim>(X, k_min, k_max, types, base);
   return detail::fit_all<Scalar, Dim>(X, nullptr, k_min, k_max, types, base);
 }
 
@@ -155,7 +155,7 @@ ModelSelection<Scalar, Dim> select_model(const Eigen::MatrixBase<D>& X, const Ei
                                          int k_min, int k_max,
                                          const std::vector<CovarianceType>& types = all_covariance_types(),
                                          const Options& base = {}) {
-  detail::check_select_model_arguments<Dim>(X, k_min, k_max, types, base);
+  detail::check_select_model_arguments<Scalar, Dim>(X, k_min, k_max, types, base);
   detail::check_sample_weight(sample_weight, X.rows(), k_max, "select_model");
   const Eigen::VectorXd w = sample_weight.derived().template cast<double>().reshaped();
   return detail::fit_all<Scalar, Dim>(X, &w, k_min, k_max, types, base);

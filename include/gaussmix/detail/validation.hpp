@@ -3,6 +3,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -15,6 +16,21 @@ std::string message(const Parts&... parts) {
   out << "gaussmix: ";
   (out << ... << parts);
   return out.str();
+}
+
+// Values wider than the model's Scalar (double data for a float model) must fit in it: 1e39 would
+// become inf inside a float model.
+template <typename Scalar, class D>
+void check_range(const Eigen::MatrixBase<D>& values, const char* where, const char* name) {
+  using Given = typename D::Scalar;
+  if constexpr (sizeof(Given) > sizeof(Scalar)) {
+    const Given limit = static_cast<Given>(std::numeric_limits<Scalar>::max());
+    for (Eigen::Index j = 0; j < values.cols(); ++j)
+      for (Eigen::Index i = 0; i < values.rows(); ++i)
+        if (std::abs(values(i, j)) > limit)
+          throw std::invalid_argument(message(where, ": ", name, "(", i, ", ", j, ") = ", values(i, j),
+                                              " is beyond the range of the model's float type"));
+  }
 }
 
 // Checks a data matrix: at least one row, d columns (d = expected, or Dim when fixed), all finite.
@@ -36,6 +52,7 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
           throw std::invalid_argument(
               message(where, ": X(", i, ", ", j, ") = ", X(i, j), " is not finite (NaN or Inf)"));
   }
+  check_range<Scalar>(X, where, "X");
 }
 
 // Checks sample weights: one per row, finite, >= 0, and at least `min_positive` of them > 0.
@@ -51,8 +68,19 @@ void check_sample_weight(const Eigen::MatrixBase<W>& w, Eigen::Index n, Eigen::I
     positive += value > 0;
   }
   if (positive < min_positive)
-    throw std::invalid_argument(message(where, ": only ", positive,
-                                        " samples have positive weight, need at least n_components = ", min_positive));
+    throw std::invalid_argument(message(where, ": sample_weight has only ", positive,
+                                        " samples with positive weight, need at least n_components = ", min_positive));
+}
+
+// EM does not change when every weight is multiplied by one constant; dividing by the largest keeps
+// the sums in range (weights of 1e307 would overflow them, weights of 1e-300 fall below the
+// empty-component threshold). Expects weights that passed check_sample_weight.
+template <class W>
+Eigen::VectorXd normalised_sample_weight(const Eigen::MatrixBase<W>& w) {
+  Eigen::VectorXd out = w.derived().template cast<double>().reshaped();
+  const double largest = out.maxCoeff();
+  if (largest > 0) out /= largest;
+  return out;
 }
 
 }  // namespace gaussmix::detail
