@@ -8,7 +8,7 @@
 #   benchmarks/run_all.sh --quick         1 repetition of everything: a smoke test of the pipeline
 #   benchmarks/run_all.sh --note "text"   a note printed at the top of the report
 #
-# Environment: BENCH_ARCH (default x86-64-v2) is the -march of every C++ driver; BENCH_NO_INSTALL=1
+# Environment: BENCH_ARCH (default native) is the -march of every C++ driver; BENCH_NO_INSTALL=1
 # skips the package check; BENCH_OUT changes the report's path (default docs/benchmarks.md).
 # Run it on a quiet machine: the report warns when the load average was high.
 set -euo pipefail
@@ -16,7 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 build="$here/build"
-arch=${BENCH_ARCH-x86-64-v2}
+arch=${BENCH_ARCH-native}
 out=${BENCH_OUT:-$repo/docs/benchmarks.md}
 
 packages=(g++ cmake libeigen3-dev libarmadillo-dev libopencv-dev libopenblas-dev

@@ -114,6 +114,15 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
     else
       weighted = ws.log_prob.col(k).head(rows);
     stats.weight(k) += weighted.template cast<double>().sum();
+    if (!dense && std::is_same_v<Scalar, double>) {
+      // Two fused reductions per column, straight from x: no n x d difference block to write.
+      for (Eigen::Index j = 0; j < d; ++j) {
+        const auto centred = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
+        stats.first(k, j) += (weighted.array() * centred).sum();
+        stats.second_diagonal(k, j) += (weighted.array() * centred.square()).sum();
+      }
+      continue;
+    }
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
     if (!dense) {
       for (Eigen::Index j = 0; j < d; ++j) {
