@@ -205,7 +205,7 @@ class BlockedExpectation {
       c.reset(stats.type, stats.reference);
     }
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
 #endif
     for (int c = 0; c < chunks; ++c) {
       int thread = 0;
