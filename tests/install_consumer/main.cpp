@@ -11,6 +11,13 @@
 
 static_assert(__cplusplus >= 201703L, "gaussmix::gaussmix must require C++17 of its users");
 
+// Built twice: linked to gaussmix::gaussmix (never OpenMP) and to gaussmix::openmp (always OpenMP).
+#if defined(GAUSSMIX_CONSUMER_OPENMP) && !defined(_OPENMP)
+#error "gaussmix::openmp must compile its users with OpenMP"
+#elif !defined(GAUSSMIX_CONSUMER_OPENMP) && defined(_OPENMP)
+#error "gaussmix::gaussmix must not turn OpenMP on for its users"
+#endif
+
 namespace {
 
 // Portable standard normal draws: std::mt19937_64 plus Box-Muller (std distributions
@@ -50,8 +57,14 @@ int main() {
   const gaussmix::FitResult result = model.fit(X);
 
   const auto& w = model.weights();
-  std::printf("gaussmix %s: converged=%s after %d iterations, mean log-likelihood %.4f\n",
-              gaussmix::version_string, result.converged ? "yes" : "no", result.n_iter,
+  std::printf("gaussmix %s%s: converged=%s after %d iterations, mean log-likelihood %.4f\n",
+              gaussmix::version_string,
+#ifdef _OPENMP
+              " (OpenMP)",
+#else
+              "",
+#endif
+              result.converged ? "yes" : "no", result.n_iter,
               result.lower_bound);
   std::printf("weights: %.4f %.4f\n", w(0), w(1));
 

@@ -209,6 +209,36 @@ void binary_file_slices(const Eigen::MatrixXd& X) {
   if (rank == 0) std::filesystem::remove(path);
 }
 
+// The fit_mpi line of the README's API table, verbatim (tests/test_readme_api.cpp checks that it is
+// here): a Dim = 2 model fitted to this rank's share of a file of float64 rows.
+void readme_example(const Eigen::MatrixXd& X) {
+  int id = 0;
+  if (rank == 0) id = static_cast<int>(std::hash<std::string>{}(std::to_string(MPI_Wtime())) % 1000000);
+  MPI_Bcast(&id, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("gaussmix_test_mpi_readme_" + std::to_string(id) + ".f64")).string();
+  if (rank == 0) {
+    const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = X.leftCols(2);
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(double)));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  const int size = ranks;
+  const Options options = options_for(CovarianceType::Full);
+  gaussmix::GaussianMixture<double, 2> gmm(options);
+  // clang-format off
+  // README API row: fit_mpi(model, shard)
+  auto shard = gaussmix::BinaryFileSource<double>::part(path, 2, rank, size); gaussmix::FitResult fitted = gaussmix::fit_mpi(gmm, shard);
+  // clang-format on
+  check(shard.n_rows() == (X.rows() * (rank + 1)) / size - (X.rows() * rank) / size, "README example: shard rows");
+  gaussmix::GaussianMixture<double, 2> single(options);
+  const auto one_process = gaussmix::fit_source(single, gaussmix::BinaryFileSource<double>(path, 2));
+  compare("README example (fit_mpi on BinaryFileSource::part)", gmm, fitted, single, one_process, 1e-12);
+  check(std::abs(gmm.weights().sum() - 1.0) < 1e-12, "README example: weights sum to 1");
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) std::filesystem::remove(path);
+}
+
 // The documented count of doubles per iteration is the size of the buffer really sent.
 void message_size() {
   for (CovarianceType type : kTypes) {
@@ -280,6 +310,7 @@ int main(int argc, char** argv) {
     message_size();
     same_fit_as_one_process(X);
     binary_file_slices(X);
+    readme_example(X);
     failures_reach_every_rank(X);
   } catch (const std::exception& e) {
     check(false, std::string("unexpected exception: ") + e.what());
