@@ -204,6 +204,23 @@ TEST_CASE("weighted initialisation without warm start is reproducible and finite
   });
 }
 
+TEST_CASE("weights too far apart to scale leave fewer than K positive: rejected for every init", "[sample_weight]") {
+  // Found by the fuzzer: 3e-306 / 1.3e306 underflows to 0 once the weights are divided by the
+  // largest, so only one row keeps a positive weight; RandomFromData then divided by zero.
+  const Eigen::MatrixXd X = make_data().topRows(4);
+  const Eigen::Vector4d w(3e-306, 1.3e306, 0, 0);
+  for (const auto init : {gaussmix::InitMethod::KMeans, gaussmix::InitMethod::KMeansPlusPlus,
+                          gaussmix::InitMethod::Random, gaussmix::InitMethod::RandomFromData}) {
+    gaussmix::Options options;
+    options.n_components = 2;
+    options.init_params = init;
+    GaussianMixtureXd model(options);
+    CHECK_THROWS_AS(model.fit(X, w), std::invalid_argument);
+    CHECK_THROWS_WITH(model.fit(X, w), Catch::Contains("sample_weight spans too wide a range"));
+    CHECK_FALSE(model.is_fitted());
+  }
+}
+
 TEST_CASE("bad sample weights are rejected", "[sample_weight]") {
   const Eigen::MatrixXd X = make_data().topRows(20);
   const Eigen::Index n = X.rows();

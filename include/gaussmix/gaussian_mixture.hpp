@@ -71,8 +71,7 @@ class GaussianMixture {
   template <class D, class W>
   FitResult fit(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<W>& sample_weight) {
     check_fit_input(X);
-    detail::check_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
-    const Eigen::VectorXd w = detail::normalised_sample_weight(sample_weight);
+    const Eigen::VectorXd w = detail::scaled_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
     return fit_weighted(X, &w);
   }
 

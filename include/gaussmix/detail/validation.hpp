@@ -72,14 +72,22 @@ void check_sample_weight(const Eigen::MatrixBase<W>& w, Eigen::Index n, Eigen::I
                                         " samples with positive weight, need at least n_components = ", min_positive));
 }
 
-// EM does not change when every weight is multiplied by one constant; dividing by the largest keeps
-// the sums in range (weights of 1e307 would overflow them, weights of 1e-300 fall below the
-// empty-component threshold). Expects weights that passed check_sample_weight.
+// Checks the weights (check_sample_weight) and divides them by the largest: EM does not change when
+// every weight is multiplied by one constant, and this keeps the sums in range (weights of 1e307
+// would overflow them, weights of 1e-300 fall below the empty-component threshold). Weights so far
+// apart that the smallest underflow to 0 could leave fewer than `min_positive`: that is rejected too.
 template <class W>
-Eigen::VectorXd normalised_sample_weight(const Eigen::MatrixBase<W>& w) {
+Eigen::VectorXd scaled_sample_weight(const Eigen::MatrixBase<W>& w, Eigen::Index n, Eigen::Index min_positive,
+                                     const char* where) {
+  check_sample_weight(w, n, min_positive, where);
   Eigen::VectorXd out = w.derived().template cast<double>().reshaped();
   const double largest = out.maxCoeff();
-  if (largest > 0) out /= largest;
+  out /= largest;
+  const Eigen::Index positive = (out.array() > 0).count();
+  if (positive < min_positive)
+    throw std::invalid_argument(message(where, ": sample_weight spans too wide a range (largest ", largest,
+                                        "): divided by the largest, only ", positive,
+                                        " weights stay positive, need at least n_components = ", min_positive));
   return out;
 }
 
