@@ -8,6 +8,10 @@
 //   double weights[K]   initial weights
 //   double means[K][d]  initial means
 //   double covs[K][d][d] initial covariances (dense, also for diagonal workloads)
+//
+// Parameter file (time to solution, "same start": scikit-learn's initial parameters after its own
+// k-means init, written by bench_sklearn_tts.py and read by bench_gaussmix_tts):
+//   char magic[8] = "GMXPARAM"; uint64 d, K, diagonal; double weights[K], means[K][d], covs[K][d][d]
 #pragma once
 
 #include <algorithm>
@@ -80,6 +84,35 @@ inline Workload read_workload(const std::string& path, std::uint64_t rows = 0) {
     w.x.shrink_to_fit();
   }
   return w;
+}
+
+struct Parameters {
+  std::uint64_t d = 0, k = 0;
+  bool diagonal = false;
+  std::vector<double> weights, means, covs;  // k; k * d row-major; k * d * d (dense)
+};
+
+inline Parameters read_parameters(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  char magic[8];
+  std::uint64_t header[3];
+  in.read(magic, 8);
+  in.read(reinterpret_cast<char*>(header), sizeof header);
+  if (!in || std::memcmp(magic, "GMXPARAM", 8) != 0) throw std::runtime_error(path + ": not a parameter file");
+  Parameters p;
+  p.d = header[0];
+  p.k = header[1];
+  p.diagonal = header[2] != 0;
+  auto get = [&](std::vector<double>& v, std::uint64_t count) {
+    v.resize(count);
+    in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(count * sizeof(double)));
+    if (!in) throw std::runtime_error(path + ": truncated");
+  };
+  get(p.weights, p.k);
+  get(p.means, p.k * p.d);
+  get(p.covs, p.k * p.d * p.d);
+  return p;
 }
 
 inline double now_seconds() {

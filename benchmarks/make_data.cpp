@@ -11,6 +11,15 @@
 //   c     16000    64  8   full        random mixture
 //   d     32000    32  64  diagonal    random mixture with diagonal covariances
 //   e     1000     2   2   full        the mixture of (a), another seed
+//   f     40000    16  16  full        well-separated random mixture (time to solution)
+//   g     50000    40  128 diagonal    well-separated, diagonal (speaker-model shape)
+//   h     100000   40  256 diagonal    well-separated, diagonal
+//   i     1000000  2   2   full        the mixture of (a), another seed (the "first seed" mixture)
+//
+// Well-separated: means N(0, s^2 I) with s = sqrt(700 / d), so two means are typically
+// sqrt(2 d) s = sqrt(1400) ~ 37 apart, against standard deviations of about 1: a sample's log
+// responsibility for another component is typically around -700, where double underflows to
+// subnormal numbers (below -708) or zero (below -745).
 //
 // Initial parameters (the same for every peer): weights 1/K; means = K distinct rows of X drawn
 // with the workload's seed; every covariance = the covariance of all of X (its diagonal for a
@@ -72,11 +81,11 @@ Mixture two_component_2d() {
 }
 
 // K components in d dimensions: means N(0, s^2 I) with s = 4 / sqrt(2 d) (neighbouring components
-// overlap), weights proportional to 0.5 + U(0, 1); full covariances B B^T / d + 0.2 I with B
+// overlap; `separated`: s = sqrt(700 / d), see above), weights proportional to 0.5 + U(0, 1); full covariances B B^T / d + 0.2 I with B
 // standard normal (condition number ~ 20 to 40), diagonal ones with variances U(0.3, 1.5).
-Mixture random_mixture(Random& rng, int d, int K, bool diagonal) {
+Mixture random_mixture(Random& rng, int d, int K, bool diagonal, bool separated) {
   Mixture m;
-  const double s = 4.0 / std::sqrt(2.0 * d);
+  const double s = separated ? std::sqrt(700.0 / d) : 4.0 / std::sqrt(2.0 * d);
   double total = 0;
   for (int k = 0; k < K; ++k) {
     m.weights.push_back(0.5 + rng.uniform());
@@ -156,13 +165,16 @@ int main(int argc, char** argv) {
     int d, K;
     bool diagonal;
     std::uint64_t seed;
+    bool separated;
   };
-  const Spec specs[] = {{"a", 200000, 2, 2, false, 1001}, {"b", 40000, 16, 16, false, 1002},
-                        {"c", 16000, 64, 8, false, 1003}, {"d", 32000, 32, 64, true, 1004},
-                        {"e", 1000, 2, 2, false, 1005}};
+  const Spec specs[] = {{"a", 200000, 2, 2, false, 1001, false},   {"b", 40000, 16, 16, false, 1002, false},
+                        {"c", 16000, 64, 8, false, 1003, false},    {"d", 32000, 32, 64, true, 1004, false},
+                        {"e", 1000, 2, 2, false, 1005, false},      {"f", 40000, 16, 16, false, 1006, true},
+                        {"g", 50000, 40, 128, true, 1007, true},    {"h", 100000, 40, 256, true, 1008, true},
+                        {"i", 1000000, 2, 2, false, 1009, false}};
   for (const auto& s : specs) {
     Random rng(s.seed);
-    const Mixture m = s.d == 2 ? two_component_2d() : random_mixture(rng, s.d, s.K, s.diagonal);
+    const Mixture m = s.d == 2 ? two_component_2d() : random_mixture(rng, s.d, s.K, s.diagonal, s.separated);
     const bench::Workload w = sample(m, s.n, s.diagonal, rng);
     const std::string path = dir + "/" + s.name + ".bin";
     bench::write_workload(path, w);

@@ -4,9 +4,15 @@
 # builds benchmarks/ standalone in benchmarks/build, writes the workloads, runs gaussmix and its
 # peers (scikit-learn, Armadillo, OpenCV), checks that they agree and writes docs/benchmarks.md.
 #
-#   benchmarks/run_all.sh                 the full run (~10-15 minutes on 2 idle cores)
+#   benchmarks/run_all.sh                 the full run (~10-15 minutes on 2 idle cores, plus ~8 for the
+#                                         time-to-solution section)
 #   benchmarks/run_all.sh --quick         1 repetition of everything: a smoke test of the pipeline
 #   benchmarks/run_all.sh --note "text"   a note printed at the top of the report
+#   benchmarks/run_all.sh --only-time-to-solution   run only that section; the others are reused from
+#                                         benchmarks/build/results.json of an earlier run (if any)
+#   benchmarks/run_all.sh --skip-time-to-solution   everything but that section (reused if measured before)
+#   benchmarks/run_all.sh --small         time to solution on the first 3,000 rows of each workload:
+#                                         a check of the pipeline that measures nothing
 #
 # Environment: BENCH_ARCH (default native) is the -march of every C++ driver; BENCH_NO_INSTALL=1
 # skips the package check; BENCH_OUT changes the report's path (default docs/benchmarks.md).

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import time
 
+import time_to_solution as tts
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
@@ -46,11 +48,13 @@ class Runner:
     """Runs the drivers; with `cached` (label -> result, from an earlier results.json), returns the
     stored result instead of running, so the report can be re-rendered without re-measuring."""
 
-    def __init__(self, build, log, cached=None):
+    def __init__(self, build, log, cached=None, fresh=None):
         self.build = build
         self.log = log
         self.results = []
         self.cached = cached
+        # fresh(label): run it now even when cached (a section run again; the others are reused)
+        self.fresh = fresh or (lambda label: False)
 
     def env(self, threads, unset_openblas):
         env = dict(os.environ)
@@ -65,7 +69,7 @@ class Runner:
         return env
 
     def run(self, label, cmd, threads, unset_openblas=True, timeout=1800, wrap_time=False):
-        if self.cached is not None:
+        if self.cached is not None and not self.fresh(label):
             result = self.cached.get(label, {"failed": True, "label": label})
             self.results.append(result)
             return result
@@ -91,7 +95,10 @@ class Runner:
             m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
             result["max_rss_kb"] = int(m.group(1)) if m else None
         self.results.append(result)
-        if "median" in result:
+        if "median_init" in result:
+            print(f"    median fit {result['median']:.6g} s (init {result['median_init']:.6g} s), "
+                  f"iterations {result.get('iters')}, lower bounds {result.get('lower_bounds')}", flush=True)
+        elif "median" in result:
             print(f"    median {result['median']:.6g} s/iter, score {result.get('score')}", flush=True)
         return result
 
@@ -196,7 +203,14 @@ def fmt_flops(f):
 
 def command_shown(args):
     """The command as a reader should type it (the note is printed separately)."""
-    return "benchmarks/run_all.sh" + (" --quick" if args.quick else "")
+    flags = [f for f, on in (("--quick", args.quick), ("--small", args.small),
+                             ("--only-time-to-solution", args.only_time_to_solution),
+                             ("--skip-time-to-solution", args.skip_time_to_solution)) if on]
+    return " ".join(["benchmarks/run_all.sh"] + flags)
+
+
+def is_tts(label):
+    return label.startswith("tts ")
 
 
 def fmt_ratio(peer, ours):
@@ -217,7 +231,18 @@ def main():
     parser.add_argument("--arch", default="x86-64-v2")
     parser.add_argument("--include-hash-before-build", default="",
                         help="include/ hash taken before the build, to detect headers edited during it")
+    parser.add_argument("--only-time-to-solution", action="store_true",
+                        help="run only the time-to-solution section; the other sections are reused from "
+                             "BUILD/results.json of an earlier run when it has them, else left out")
+    parser.add_argument("--skip-time-to-solution", action="store_true",
+                        help="do not run the time-to-solution section; it is reused from BUILD/results.json "
+                             "when it has one, else left out")
+    parser.add_argument("--small", action="store_true",
+                        help=f"time to solution on the first {tts.SMALL_ROWS} rows of each workload: a check of "
+                             "the pipeline, not a measurement")
     args = parser.parse_args()
+    if args.only_time_to_solution and args.skip_time_to_solution:
+        parser.error("--only-time-to-solution and --skip-time-to-solution exclude each other")
 
     build = os.path.abspath(args.build)
     cores = os.cpu_count() or 1
@@ -230,9 +255,27 @@ def main():
     have_arma = os.path.exists(exe("bench_armadillo"))
     have_opencv = os.path.exists(exe("bench_opencv"))
     results_path = os.path.join(build, "results.json")
+    saved = None
+    if args.report_only or args.only_time_to_solution or args.skip_time_to_solution:
+        try:
+            with open(results_path) as f:
+                saved = json.load(f)
+        except (OSError, ValueError):
+            if args.report_only:
+                raise
+    # Which section's runs come from the earlier run (reused) and which are run now (fresh).
     if args.report_only:
-        with open(results_path) as f:
-            saved = json.load(f)
+        fresh = lambda label: False
+    elif args.only_time_to_solution:
+        fresh = is_tts
+    elif args.skip_time_to_solution:
+        fresh = lambda label: not is_tts(label)
+    else:
+        fresh = lambda label: True
+    cached_labels = {r["label"] for r in saved["runs"]} if saved else set()
+    have_periter = fresh("main") or any(not is_tts(label) for label in cached_labels)
+    have_tts = fresh("tts ") or any(is_tts(label) for label in cached_labels)
+    if args.report_only:
         meta = saved["meta"]
         runner = Runner(build, None, cached={r["label"]: r for r in saved["runs"]})
         have_arma = meta["have_arma"]
@@ -251,8 +294,26 @@ def main():
             "arch": args.arch,
             "command": command_shown(args),
             "note": args.note,
+            "quick": args.quick,
+            "small": args.small,
         }
-        runner = Runner(build, open(os.path.join(build, "run_log.txt"), "w"))
+        # Per section: which run measured it (command, time, headers, load), for the report.
+        old_sections = (saved or {}).get("meta", {}).get("sections", {})
+        if saved and "per-iteration" not in old_sections:  # a results.json from before the sections existed
+            old = saved["meta"]
+            old_sections = {"per-iteration": {k: old.get(k) for k in ("command", "finished", "headers", "load_start",
+                                                                       "load_end", "elapsed", "reps")}}
+        meta["sections"] = {}
+        for section, used in (("per-iteration", have_periter), ("time-to-solution", have_tts)):
+            if used and not fresh("tts " if section == "time-to-solution" else "main") and section in old_sections:
+                meta["sections"][section] = dict(old_sections[section], reused=True)
+        if meta["sections"].get("per-iteration", {}).get("reps"):
+            reps = meta["sections"]["per-iteration"]["reps"]  # the method text describes the reused runs
+        if saved and fresh("main") != fresh("tts "):
+            runner = Runner(build, open(os.path.join(build, "run_log.txt"), "a"),
+                            cached={r["label"]: r for r in saved["runs"]}, fresh=fresh)
+        else:
+            runner = Runner(build, open(os.path.join(build, "run_log.txt"), "w"))
     load_start = meta["load_start"]
     info = meta["info"]
     headers = meta["headers"]
@@ -286,62 +347,88 @@ def main():
             cmd += ["--rows", str(rows)]
         return runner.run(f"opencv {name} rows={rows or 'all'}", cmd, 1)
 
-    # ---- main table: every workload, every peer, 1 thread and all cores ----------------------
-    main_runs = {}  # (workload, threads, peer) -> result
-    for threads in thread_counts:
-        print(f"== {threads} thread(s)", flush=True)
-        for name, n, d, k, cov, _ in WORKLOADS:
-            main_runs[(name, threads, "gaussmix")] = gaussmix(name, threads)
-            if d == 2:
-                main_runs[(name, threads, "gaussmix Dim=2")] = gaussmix(name, threads, ["--dim", "fixed"])
-            main_runs[(name, threads, "scikit-learn")] = sklearn(name, threads)
-            if have_arma:
-                main_runs[(name, threads, "Armadillo")] = armadillo(name, threads)
-    opencv_runs = {}
-    if have_opencv:
-        print("== OpenCV (single-threaded)", flush=True)
-        for name, rows in (("a", OPENCV_ROWS_A), ("e", 0)):
-            opencv_runs[name] = opencv(name, rows)
-            opencv_runs[name + "/gaussmix"] = gaussmix(name, 1, rows=rows, label=f"gaussmix {name} rows={rows or 'all'} T=1 (for OpenCV)")
+    main_runs, opencv_runs, extra_runs, gemm, memory, breakdown = {}, {}, {}, {}, {}, {}
+    section_started = time.time()
+    section_load = load_average()
+    if have_periter:
+        # ---- main table: every workload, every peer, 1 thread and all cores ----------------------
+        main_runs = {}  # (workload, threads, peer) -> result
+        for threads in thread_counts:
+            print(f"== {threads} thread(s)", flush=True)
+            for name, n, d, k, cov, _ in WORKLOADS:
+                main_runs[(name, threads, "gaussmix")] = gaussmix(name, threads)
+                if d == 2:
+                    main_runs[(name, threads, "gaussmix Dim=2")] = gaussmix(name, threads, ["--dim", "fixed"])
+                main_runs[(name, threads, "scikit-learn")] = sklearn(name, threads)
+                if have_arma:
+                    main_runs[(name, threads, "Armadillo")] = armadillo(name, threads)
+        opencv_runs = {}
+        if have_opencv:
+            print("== OpenCV (single-threaded)", flush=True)
+            for name, rows in (("a", OPENCV_ROWS_A), ("e", 0)):
+                opencv_runs[name] = opencv(name, rows)
+                opencv_runs[name + "/gaussmix"] = gaussmix(name, 1, rows=rows, label=f"gaussmix {name} rows={rows or 'all'} T=1 (for OpenCV)")
 
-    # ---- float vs double, serial build, layouts ----------------------------------------------
-    print("== float vs double, serial build, layouts", flush=True)
-    extra_runs = {}
-    for threads in thread_counts:
-        for name in ("b", "c"):
-            extra_runs[(name, threads, "float")] = gaussmix(name, threads, ["--scalar", "float"])
-    for name, *_ in WORKLOADS:
-        extra_runs[(name, 1, "serial")] = gaussmix(name, 1, binary="bench_gaussmix_serial",
-                                                   label=f"gaussmix (no OpenMP) {name}")
-    for name in ("b", "c"):
-        extra_runs[(name, 1, "col")] = gaussmix(name, 1, ["--layout", "col"])
-
-    # ---- GEMM rate ------------------------------------------------------------------------------
-    print("== GEMM rate", flush=True)
-    gemm = {}
-    for threads in thread_counts:
-        gemm[("eigen", threads)] = runner.run(f"gemm eigen T={threads}", [exe("gemm_rate"), "--which", "eigen", "--threads", str(threads)], threads, unset_openblas=False)
-        if args.report_only or "GEMM_WITH_OPENBLAS" in open(os.path.join(build, "CMakeFiles", "gemm_rate.dir", "flags.make")).read():
-            gemm[("openblas", threads)] = runner.run(f"gemm openblas T={threads}", [exe("gemm_rate"), "--which", "openblas", "--threads", str(threads)], threads)
-
-    # ---- peak memory on (a) -------------------------------------------------------------------------
-    print("== peak memory, workload (a)", flush=True)
-    memory = {
-        "gaussmix load only": runner.run("memory gaussmix load", [exe("bench_gaussmix"), data_path(build, "a"), "--mode", "load"], 1, unset_openblas=False, wrap_time=True),
-        "gaussmix": gaussmix("a", 1, label="memory gaussmix a", wrap_time=True, r=1),
-        "gaussmix Dim=2": gaussmix("a", 1, ["--dim", "fixed"], label="memory gaussmix a Dim=2", wrap_time=True, r=1),
-        "scikit-learn": sklearn("a", 1, wrap_time=True, r=1),
-    }
-    if have_arma:
-        memory["Armadillo"] = armadillo("a", 1, wrap_time=True, r=1)
-
-    # ---- where the time goes: gaussmix's kernels phase by phase, 1 thread ---------------------------
-    breakdown = {}
-    if any(r["label"].startswith("breakdown ") for r in runner.cached.values()) if args.report_only \
-            else os.path.exists(exe("profile_breakdown")):
-        print("== gaussmix time by phase", flush=True)
+        # ---- float vs double, serial build, layouts ----------------------------------------------
+        print("== float vs double, serial build, layouts", flush=True)
+        extra_runs = {}
+        for threads in thread_counts:
+            for name in ("b", "c"):
+                extra_runs[(name, threads, "float")] = gaussmix(name, threads, ["--scalar", "float"])
         for name, *_ in WORKLOADS:
-            breakdown[name] = runner.run(f"breakdown {name}", [exe("profile_breakdown"), data_path(build, name), "--iters", str(ITERS)], 1, unset_openblas=False)
+            extra_runs[(name, 1, "serial")] = gaussmix(name, 1, binary="bench_gaussmix_serial",
+                                                       label=f"gaussmix (no OpenMP) {name}")
+        for name in ("b", "c"):
+            extra_runs[(name, 1, "col")] = gaussmix(name, 1, ["--layout", "col"])
+
+        # ---- GEMM rate ------------------------------------------------------------------------------
+        print("== GEMM rate", flush=True)
+        gemm = {}
+        for threads in thread_counts:
+            gemm[("eigen", threads)] = runner.run(f"gemm eigen T={threads}", [exe("gemm_rate"), "--which", "eigen", "--threads", str(threads)], threads, unset_openblas=False)
+            if (f"gemm openblas T={threads}" in runner.cached) if not fresh("gemm") else \
+                    "GEMM_WITH_OPENBLAS" in open(os.path.join(build, "CMakeFiles", "gemm_rate.dir", "flags.make")).read():
+                gemm[("openblas", threads)] = runner.run(f"gemm openblas T={threads}", [exe("gemm_rate"), "--which", "openblas", "--threads", str(threads)], threads)
+
+        # ---- peak memory on (a) -------------------------------------------------------------------------
+        print("== peak memory, workload (a)", flush=True)
+        memory = {
+            "gaussmix load only": runner.run("memory gaussmix load", [exe("bench_gaussmix"), data_path(build, "a"), "--mode", "load"], 1, unset_openblas=False, wrap_time=True),
+            "gaussmix": gaussmix("a", 1, label="memory gaussmix a", wrap_time=True, r=1),
+            "gaussmix Dim=2": gaussmix("a", 1, ["--dim", "fixed"], label="memory gaussmix a Dim=2", wrap_time=True, r=1),
+            "scikit-learn": sklearn("a", 1, wrap_time=True, r=1),
+        }
+        if have_arma:
+            memory["Armadillo"] = armadillo("a", 1, wrap_time=True, r=1)
+
+        # ---- where the time goes: gaussmix's kernels phase by phase, 1 thread ---------------------------
+        breakdown = {}
+        if any(r["label"].startswith("breakdown ") for r in runner.cached.values()) if not fresh("breakdown") \
+                else os.path.exists(exe("profile_breakdown")):
+            print("== gaussmix time by phase", flush=True)
+            for name, *_ in WORKLOADS:
+                breakdown[name] = runner.run(f"breakdown {name}", [exe("profile_breakdown"), data_path(build, name), "--iters", str(ITERS)], 1, unset_openblas=False)
+        if fresh("main"):
+            meta["sections"]["per-iteration"] = {"command": meta["command"], "finished": time.time(),
+                                                 "headers": meta["headers"], "load_start": section_load,
+                                                 "load_end": load_average(), "reps": reps,
+                                                 "elapsed": time.time() - section_started}
+
+    # ---- time to solution: fit() with default options, every peer its own init ----------------------
+    tts_workloads = [wl[:6] for wl in WORKLOADS] + tts.WELL_SEPARATED
+    tts_runs = {}
+    if have_tts:
+        section_started, section_load = time.time(), load_average()
+        tts_runs = tts.run(runner, exe, lambda name: data_path(build, name), tts_workloads, thread_counts,
+                           args.quick if not args.report_only else meta.get("quick", False),
+                           args.small if not args.report_only else meta.get("small", False),
+                           os.path.exists(exe("bench_armadillo_tts")) if fresh("tts ")
+                           else any(label.startswith("tts armadillo") for label in cached_labels), HERE)
+        if fresh("tts "):
+            meta["sections"]["time-to-solution"] = {"command": meta["command"], "finished": time.time(),
+                                                    "headers": meta["headers"], "load_start": section_load,
+                                                    "load_end": load_average(), "small": args.small,
+                                                    "quick": args.quick, "elapsed": time.time() - section_started}
 
     if not args.report_only:
         meta["load_end"] = load_average()
@@ -406,6 +493,14 @@ def main():
     if note:
         w(f"> **Note.** {note}")
         w("")
+    for section, m in meta.get("sections", {}).items():
+        if m.get("reused"):
+            when = datetime.datetime.fromtimestamp(m["finished"]).astimezone().strftime("%Y-%m-%d %H:%M %Z") \
+                if m.get("finished") else "?"
+            w(f"> **Note.** The {section} section was measured by an earlier run, `{m.get('command')}` on {when} "
+              f"(include/ content hash `{m.get('headers')}`, load average {m['load_start'][0]:.2f} at its start), "
+              "and is shown again here.")
+            w("")
     if max(load_start[0], load_end[0]) > 0.5 * cores:
         w(f"> **Warning.** The machine was busy (load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} "
           f"at the end, on {cores} cores): the times below are noisy and the ratios only indicative.")
@@ -447,241 +542,248 @@ def main():
       "writes the workloads once (`make_data`, fixed seeds), runs everything below and writes this file. "
       "Raw output of every run: `benchmarks/build/run_log.txt`; every repetition: `benchmarks/build/results.json`.")
     w("")
-    w("## Method")
-    w("")
-    w(f"- Workloads (one sample per row, the same bytes for every peer, written once by `make_data`); EM runs exactly "
-      f"{ITERS} iterations (E-step then M-step) from the same initial weights (1/K), means (K rows of X) and "
-      "covariances (the covariance of X, its diagonal for (d)), with every convergence test off: "
-      "gaussmix `tol = 0`, `warm_start` after `set_parameters`; scikit-learn `tol = 0` with `weights_init`, "
-      "`means_init`, `precisions_init`; Armadillo `learn(..., keep_existing, km_iter = 0, em_iter = 20)` (its "
-      "own test, change <= machine epsilon, cannot be turned off: the run is rejected if it stopped early); "
-      f"OpenCV `trainE` with `TermCriteria(COUNT, {ITERS + 1})` ({ITERS + 1} E-steps, {ITERS} M-steps).")
-    w("- No regularisation anywhere, so the peers compute the same thing: `reg_covar = 0` (gaussmix, scikit-learn), "
-      "Armadillo `var_floor = 0` (a clamp at DBL_MIN), OpenCV clamps eigenvalues at DBL_EPSILON; "
-      "the data are well conditioned, so none of them acts.")
-    w(f"- Agreement: each peer's mean log-likelihood of X under its parameters after {ITERS} iterations (its own "
-      f"scoring function) must equal gaussmix's within {SCORE_RTOL:g} relative; taken from the timed runs themselves.")
-    w("- Times: seconds per iteration, median of the repetitions "
-      f"(gaussmix {reps['gaussmix']}, scikit-learn {reps['sklearn']}, Armadillo {reps['armadillo']}, OpenCV {reps['opencv']}; "
-      f"{reps['warmup']} untimed warm-up run for all but OpenCV), each run in its own process. "
-      "gaussmix: wall time of `fit()` / 20 (includes its input check and workspace allocation; set_parameters is outside). "
-      "scikit-learn: 20 × (`_e_step(X)`, `_m_step(X, log_resp)`) on a model whose state was set from the initial "
-      "parameters (fit()'s loop without its initialisation and final extra E-step) / 20; `fit()` itself is run too, "
-      "for the agreement check, and must give the same score. Armadillo: wall time of `learn()` / 20. "
-      f"OpenCV: (t(COUNT = {ITERS + 1}) − t(COUNT = 1)) / {ITERS}, so set-up and the extra E-step cancel.")
-    w("- Threads: `OMP_NUM_THREADS` and `OPENBLAS_NUM_THREADS` set to the count for every command (gaussmix and "
-      "Armadillo also call `omp_set_num_threads`); scikit-learn's only parallelism is OpenBLAS inside numpy. "
-      f"OpenCV's EM is single-threaded: it runs once, at 1 thread, on the first {OPENCV_ROWS_A} rows of (a) "
-      f"(the full (a) takes ~1 min per fit) and on (e); its ratio is to gaussmix on the same rows at 1 thread.")
-    w("- Ratio = peer time / gaussmix time, measured in the same run: above 1 means gaussmix is faster.")
-    w("")
-    w("| workload | N | d | K | covariance | data | flops / iteration | file SHA-256 (first 12) |")
-    w("|---|---:|---:|---:|---|---|---:|---|")
-    for name, n, d, k, cov, desc in WORKLOADS:
-        w(f"| ({name}) | {n:,} | {d} | {k} | {cov} | {desc} | {fmt_flops(flops_per_iteration(n, d, k, cov))} | `{file_hash(data_path(build, name))}` |")
-    w("")
-
-    w("## Agreement of the final mean log-likelihood")
-    w("")
-    w("| workload | peer | threads | peer's score | peer − gaussmix | max over iterations of Δ lower bound | agrees |")
-    w("|---|---|---:|---:|---:|---:|---|")
-    for name, peer, threads, score, delta, hist, good, note in agreement_rows:
-        w(f"| {name} | {peer} | {threads} | {score if score is None else f'{score:.12f}'} | "
-          f"{'–' if delta is None else f'{delta:.2e}'} | {'–' if hist is None else f'{hist:.2e}'} | "
-          f"{'yes' if good else 'NO ' + note} |")
-    w("")
-
-    def peer_time(name, threads, peer):
-        r = main_runs.get((name, threads, peer))
-        if r is None or not ok.get((name, threads, peer)):
-            return None
-        return r["median"]
-
-    for threads in thread_counts:
-        w(f"## Seconds per iteration, {threads} thread{'s' if threads > 1 else ''}")
+    identical_all = True
+    if have_periter:
+        w("## Method")
         w("")
-        header = "| workload | gaussmix | scikit-learn | ratio |"
-        rule = "|---|---:|---:|---:|"
-        if have_arma:
-            header += " Armadillo | ratio |"
-            rule += "---:|---:|"
-        if have_opencv:
-            header += " OpenCV (1 thread) | ratio |"
-            rule += "---:|---:|"
-        w(header)
-        w(rule)
-        for name, n, d, k, cov, _ in WORKLOADS:
-            ours = peer_time(name, threads, "gaussmix")
-            row = f"| ({name}) | {fmt_time(ours)} |"
-            sk = peer_time(name, threads, "scikit-learn")
-            row += f" {fmt_time(sk)} | {fmt_ratio(sk, ours)} |"
+        w(f"- Workloads (one sample per row, the same bytes for every peer, written once by `make_data`); EM runs exactly "
+          f"{ITERS} iterations (E-step then M-step) from the same initial weights (1/K), means (K rows of X) and "
+          "covariances (the covariance of X, its diagonal for (d)), with every convergence test off: "
+          "gaussmix `tol = 0`, `warm_start` after `set_parameters`; scikit-learn `tol = 0` with `weights_init`, "
+          "`means_init`, `precisions_init`; Armadillo `learn(..., keep_existing, km_iter = 0, em_iter = 20)` (its "
+          "own test, change <= machine epsilon, cannot be turned off: the run is rejected if it stopped early); "
+          f"OpenCV `trainE` with `TermCriteria(COUNT, {ITERS + 1})` ({ITERS + 1} E-steps, {ITERS} M-steps).")
+        w("- No regularisation anywhere, so the peers compute the same thing: `reg_covar = 0` (gaussmix, scikit-learn), "
+          "Armadillo `var_floor = 0` (a clamp at DBL_MIN), OpenCV clamps eigenvalues at DBL_EPSILON; "
+          "the data are well conditioned, so none of them acts.")
+        w(f"- Agreement: each peer's mean log-likelihood of X under its parameters after {ITERS} iterations (its own "
+          f"scoring function) must equal gaussmix's within {SCORE_RTOL:g} relative; taken from the timed runs themselves.")
+        w("- Times: seconds per iteration, median of the repetitions "
+          f"(gaussmix {reps['gaussmix']}, scikit-learn {reps['sklearn']}, Armadillo {reps['armadillo']}, OpenCV {reps['opencv']}; "
+          f"{reps['warmup']} untimed warm-up run for all but OpenCV), each run in its own process. "
+          "gaussmix: wall time of `fit()` / 20 (includes its input check and workspace allocation; set_parameters is outside). "
+          "scikit-learn: 20 × (`_e_step(X)`, `_m_step(X, log_resp)`) on a model whose state was set from the initial "
+          "parameters (fit()'s loop without its initialisation and final extra E-step) / 20; `fit()` itself is run too, "
+          "for the agreement check, and must give the same score. Armadillo: wall time of `learn()` / 20. "
+          f"OpenCV: (t(COUNT = {ITERS + 1}) − t(COUNT = 1)) / {ITERS}, so set-up and the extra E-step cancel.")
+        w("- Threads: `OMP_NUM_THREADS` and `OPENBLAS_NUM_THREADS` set to the count for every command (gaussmix and "
+          "Armadillo also call `omp_set_num_threads`); scikit-learn's only parallelism is OpenBLAS inside numpy. "
+          f"OpenCV's EM is single-threaded: it runs once, at 1 thread, on the first {OPENCV_ROWS_A} rows of (a) "
+          f"(the full (a) takes ~1 min per fit) and on (e); its ratio is to gaussmix on the same rows at 1 thread.")
+        w("- Ratio = peer time / gaussmix time, measured in the same run: above 1 means gaussmix is faster.")
+        w("")
+        w("| workload | N | d | K | covariance | data | flops / iteration | file SHA-256 (first 12) |")
+        w("|---|---:|---:|---:|---|---|---:|---|")
+        for name, n, d, k, cov, desc in WORKLOADS:
+            w(f"| ({name}) | {n:,} | {d} | {k} | {cov} | {desc} | {fmt_flops(flops_per_iteration(n, d, k, cov))} | `{file_hash(data_path(build, name))}` |")
+        w("")
+
+        w("## Agreement of the final mean log-likelihood")
+        w("")
+        w("| workload | peer | threads | peer's score | peer − gaussmix | max over iterations of Δ lower bound | agrees |")
+        w("|---|---|---:|---:|---:|---:|---|")
+        for name, peer, threads, score, delta, hist, good, note in agreement_rows:
+            w(f"| {name} | {peer} | {threads} | {score if score is None else f'{score:.12f}'} | "
+              f"{'–' if delta is None else f'{delta:.2e}'} | {'–' if hist is None else f'{hist:.2e}'} | "
+              f"{'yes' if good else 'NO ' + note} |")
+        w("")
+
+        def peer_time(name, threads, peer):
+            r = main_runs.get((name, threads, peer))
+            if r is None or not ok.get((name, threads, peer)):
+                return None
+            return r["median"]
+
+        for threads in thread_counts:
+            w(f"## Seconds per iteration, {threads} thread{'s' if threads > 1 else ''}")
+            w("")
+            header = "| workload | gaussmix | scikit-learn | ratio |"
+            rule = "|---|---:|---:|---:|"
             if have_arma:
-                ar = peer_time(name, threads, "Armadillo")
-                row += f" {fmt_time(ar)} | {fmt_ratio(ar, ours)} |"
+                header += " Armadillo | ratio |"
+                rule += "---:|---:|"
             if have_opencv:
-                row += " – | – |"
-            w(row)
-            if d == 2:
-                fixed = peer_time(name, threads, "gaussmix Dim=2")
-                row = f"| ({name}) gaussmix `Dim = 2` | {fmt_time(fixed)} |"
-                row += f" {fmt_time(sk)} | {fmt_ratio(sk, fixed)} |"
+                header += " OpenCV (1 thread) | ratio |"
+                rule += "---:|---:|"
+            w(header)
+            w(rule)
+            for name, n, d, k, cov, _ in WORKLOADS:
+                ours = peer_time(name, threads, "gaussmix")
+                row = f"| ({name}) | {fmt_time(ours)} |"
+                sk = peer_time(name, threads, "scikit-learn")
+                row += f" {fmt_time(sk)} | {fmt_ratio(sk, ours)} |"
                 if have_arma:
-                    row += f" {fmt_time(ar)} | {fmt_ratio(ar, fixed)} |"
+                    ar = peer_time(name, threads, "Armadillo")
+                    row += f" {fmt_time(ar)} | {fmt_ratio(ar, ours)} |"
                 if have_opencv:
                     row += " – | – |"
                 w(row)
-        if have_opencv:
-            for name in ("a", "e"):
-                if name not in opencv_runs:
-                    continue
-                oc = opencv_runs[name]["median"] if ok.get(("opencv", name)) else None
-                ours = opencv_runs[name + "/gaussmix"].get("median")
-                rows_desc = f"{OPENCV_ROWS_A:,} rows" if name == "a" else "all rows"
-                if threads == 1:
-                    row = f"| ({name}), {rows_desc}, vs OpenCV | {fmt_time(ours)} | – | – |"
-                else:
-                    row = f"| ({name}), {rows_desc}, vs OpenCV | (1 thread) {fmt_time(ours)} | – | – |"
-                if have_arma:
-                    row += " – | – |"
-                row += f" {fmt_time(oc)} | {fmt_ratio(oc, ours)} |"
-                w(row)
-        w("")
+                if d == 2:
+                    fixed = peer_time(name, threads, "gaussmix Dim=2")
+                    row = f"| ({name}) gaussmix `Dim = 2` | {fmt_time(fixed)} |"
+                    row += f" {fmt_time(sk)} | {fmt_ratio(sk, fixed)} |"
+                    if have_arma:
+                        row += f" {fmt_time(ar)} | {fmt_ratio(ar, fixed)} |"
+                    if have_opencv:
+                        row += " – | – |"
+                    w(row)
+            if have_opencv:
+                for name in ("a", "e"):
+                    if name not in opencv_runs:
+                        continue
+                    oc = opencv_runs[name]["median"] if ok.get(("opencv", name)) else None
+                    ours = opencv_runs[name + "/gaussmix"].get("median")
+                    rows_desc = f"{OPENCV_ROWS_A:,} rows" if name == "a" else "all rows"
+                    if threads == 1:
+                        row = f"| ({name}), {rows_desc}, vs OpenCV | {fmt_time(ours)} | – | – |"
+                    else:
+                        row = f"| ({name}), {rows_desc}, vs OpenCV | (1 thread) {fmt_time(ours)} | – | – |"
+                    if have_arma:
+                        row += " – | – |"
+                    row += f" {fmt_time(oc)} | {fmt_ratio(oc, ours)} |"
+                    w(row)
+            w("")
 
-    w("## Achieved GFLOP/s and the machine's GEMM rate")
-    w("")
-    w("GEMM: C = A B with 2048 × 2048 doubles, best of 3 (2 n³ flops). Eigen is compiled with the drivers' flags "
-      "(`-march` as above: no AVX for x86-64-v2); OpenBLAS picks its kernel at run time.")
-    w("")
-    w("| GEMM | threads | GFLOP/s |")
-    w("|---|---:|---:|")
-    for (kind, threads), r in gemm.items():
-        if r.get("failed"):
-            continue
-        w(f"| {r['kernel']} | {r['threads']} | {r['gflops']:.1f} |")
-    w("")
-    header = "| workload | flops / iteration |"
-    rule = "|---|---:|"
-    for threads in thread_counts:
-        header += f" gaussmix GFLOP/s, {threads}T | % of Eigen GEMM {threads}T | % of OpenBLAS GEMM {threads}T |"
-        rule += "---:|---:|---:|"
-    w(header)
-    w(rule)
-    for name, n, d, k, cov, _ in WORKLOADS:
-        f = flops_per_iteration(n, d, k, cov)
-        row = f"| ({name}) | {fmt_flops(f)} |"
+        w("## Achieved GFLOP/s and the machine's GEMM rate")
+        w("")
+        w("GEMM: C = A B with 2048 × 2048 doubles, best of 3 (2 n³ flops). Eigen is compiled with the drivers' flags "
+          "(`-march` as above: no AVX for x86-64-v2); OpenBLAS picks its kernel at run time.")
+        w("")
+        w("| GEMM | threads | GFLOP/s |")
+        w("|---|---:|---:|")
+        for (kind, threads), r in gemm.items():
+            if r.get("failed"):
+                continue
+            w(f"| {r['kernel']} | {r['threads']} | {r['gflops']:.1f} |")
+        w("")
+        header = "| workload | flops / iteration |"
+        rule = "|---|---:|"
         for threads in thread_counts:
-            t = peer_time(name, threads, "gaussmix")
-            rate = f / t / 1e9 if t else None
-            eg = gemm.get(("eigen", threads), {}).get("gflops")
-            ob = gemm.get(("openblas", threads), {}).get("gflops")
-            row += f" {'–' if rate is None else f'{rate:.2f}'} |"
-            row += f" {'–' if not (rate and eg) else f'{100 * rate / eg:.0f} %'} |"
-            row += f" {'–' if not (rate and ob) else f'{100 * rate / ob:.0f} %'} |"
-        w(row)
-    w("")
-
-    w("## float vs double (gaussmix)")
-    w("")
-    w("The float model gets the data converted to float once, outside the clock; its sums are accumulated in double.")
-    w("")
-    w("| workload | threads | double | float | float speed-up | score double | score float | |Δ score| |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for threads in thread_counts:
-        for name in ("b", "c"):
-            dbl = main_runs[(name, threads, "gaussmix")]
-            flt = extra_runs[(name, threads, "float")]
-            if dbl.get("failed") or flt.get("failed"):
-                w(f"| ({name}) | {threads} | failed | | | | | |")
-                continue
-            w(f"| ({name}) | {threads} | {fmt_time(dbl['median'])} | {fmt_time(flt['median'])} | "
-              f"{fmt_ratio(dbl['median'], flt['median'])} | {dbl['score']:.10f} | {flt['score']:.10f} | "
-              f"{abs(dbl['score'] - flt['score']):.2e} |")
-    w("")
-
-    w("## Threads (gaussmix)")
-    w("")
-    w("Bit-identical: the final weights, means, covariances and the 20 lower bounds hash to the same 64-bit value. "
-      "'No OpenMP' is the same driver compiled without `-fopenmp` (serial build).")
-    w("")
-    last = thread_counts[-1]
-    w(f"| workload | 1 thread | {last} threads | speed-up | 1 vs {last} threads bit-identical | no OpenMP | "
-      "no OpenMP bit-identical to 1 thread |")
-    w("|---|---:|---:|---:|---|---:|---|")
-    identical_all = True
-    for name, *_ in WORKLOADS:
-        one = main_runs[(name, 1, "gaussmix")]
-        many = main_runs[(name, last, "gaussmix")]
-        serial = extra_runs[(name, 1, "serial")]
-        same = one.get("hash") is not None and one.get("hash") == many.get("hash")
-        same_serial = one.get("hash") is not None and one.get("hash") == serial.get("hash")
-        identical_all = identical_all and same
-        w(f"| ({name}) | {fmt_time(one.get('median'))} | {fmt_time(many.get('median'))} | "
-          f"{fmt_ratio(one.get('median'), many.get('median'))} | {'yes' if same else 'NO'} | "
-          f"{fmt_time(serial.get('median'))} | {'yes' if same_serial else 'NO'} |")
-    for threads in thread_counts[1:]:
-        for name in ("b", "c"):
-            same = extra_runs[(name, 1, "float")].get("hash") == extra_runs[(name, threads, "float")].get("hash") \
-                if (name, 1, "float") in extra_runs else None
-            if same is not None:
-                w(f"| ({name}) float | {fmt_time(extra_runs[(name, 1, 'float')].get('median'))} | "
-                  f"{fmt_time(extra_runs[(name, threads, 'float')].get('median'))} | "
-                  f"{fmt_ratio(extra_runs[(name, 1, 'float')].get('median'), extra_runs[(name, threads, 'float')].get('median'))} | "
-                  f"{'yes' if same else 'NO'} | | |")
-    w("")
-
-    w("## Data layout (gaussmix, 1 thread)")
-    w("")
-    w("| workload | row-major `Eigen::Map` over the file buffer (default) | column-major copy |")
-    w("|---|---:|---:|")
-    for name in ("b", "c"):
-        w(f"| ({name}) | {fmt_time(main_runs[(name, 1, 'gaussmix')].get('median'))} | "
-          f"{fmt_time(extra_runs[(name, 1, 'col')].get('median'))} |")
-    w("")
-
-    w("## Peak memory, workload (a)")
-    w("")
-    n_a, d_a = WORKLOADS[0][1], WORKLOADS[0][2]
-    data_mb = n_a * d_a * 8 / 1e6
-    w(f"Data: {n_a:,} × {d_a} doubles = {data_mb:.1f} MB. Max RSS from `/usr/bin/time -v`, one fit of 20 iterations "
-      "(plus one warm-up fit) in a fresh process; 'load only' is the gaussmix driver reading the file and exiting, "
-      "so the difference is what fitting adds.")
-    w("")
-    w("| process | max RSS | over load-only | over load-only / data size |")
-    w("|---|---:|---:|---:|")
-    base = memory["gaussmix load only"].get("max_rss_kb")
-    for label, r in memory.items():
-        rss = r.get("max_rss_kb")
-        if rss is None:
-            w(f"| {label} | – | | |")
-            continue
-        over = (rss - base) / 1024 if base else None
-        show_over = label.startswith("gaussmix") and label != "gaussmix load only"
-        w(f"| {label} | {rss / 1024:.1f} MiB | {f'{over:.1f} MiB' if show_over else ''} | "
-          f"{f'{over * 1.048576 / data_mb:.2f}' if show_over else ''} |")
-    w("")
-    w("(scikit-learn's RSS includes the Python interpreter, numpy, scipy and scikit-learn themselves.)")
-    w("")
-
-    if breakdown:
-        w("## Where gaussmix spends an iteration (1 thread)")
+            header += f" gaussmix GFLOP/s, {threads}T | % of Eigen GEMM {threads}T | % of OpenBLAS GEMM {threads}T |"
+            rule += "---:|---:|---:|"
+        w(header)
+        w(rule)
+        for name, n, d, k, cov, _ in WORKLOADS:
+            f = flops_per_iteration(n, d, k, cov)
+            row = f"| ({name}) | {fmt_flops(f)} |"
+            for threads in thread_counts:
+                t = peer_time(name, threads, "gaussmix")
+                rate = f / t / 1e9 if t else None
+                eg = gemm.get(("eigen", threads), {}).get("gflops")
+                ob = gemm.get(("openblas", threads), {}).get("gflops")
+                row += f" {'–' if rate is None else f'{rate:.2f}'} |"
+                row += f" {'–' if not (rate and eg) else f'{100 * rate / eg:.0f} %'} |"
+                row += f" {'–' if not (rate and ob) else f'{100 * rate / ob:.0f} %'} |"
+            w(row)
         w("")
-        w("`profile_breakdown` calls the library's E-step kernels block by block (as `BlockedExpectation` does, on one "
-          "thread) and times each phase: copy of the block's rows; density (`weighted_log_prob`: x − μ, the product "
-          "with the precision factor, the squared norms); normalise (log-sum-exp: max, exp, sum, log); accumulate "
-          "(N_k, first and second moments, the rank updates); M-step (`maximise`: means, covariances, Cholesky). "
-          "Its result must match `fit()`'s.")
+
+        w("## float vs double (gaussmix)")
         w("")
-        w("| workload | total / iteration | copy | density | normalise | accumulate | M-step |")
-        w("|---|---:|---:|---:|---:|---:|---:|")
+        w("The float model gets the data converted to float once, outside the clock; its sums are accumulated in double.")
+        w("")
+        w("| workload | threads | double | float | float speed-up | score double | score float | |Δ score| |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for threads in thread_counts:
+            for name in ("b", "c"):
+                dbl = main_runs[(name, threads, "gaussmix")]
+                flt = extra_runs[(name, threads, "float")]
+                if dbl.get("failed") or flt.get("failed"):
+                    w(f"| ({name}) | {threads} | failed | | | | | |")
+                    continue
+                w(f"| ({name}) | {threads} | {fmt_time(dbl['median'])} | {fmt_time(flt['median'])} | "
+                  f"{fmt_ratio(dbl['median'], flt['median'])} | {dbl['score']:.10f} | {flt['score']:.10f} | "
+                  f"{abs(dbl['score'] - flt['score']):.2e} |")
+        w("")
+
+        w("## Threads (gaussmix)")
+        w("")
+        w("Bit-identical: the final weights, means, covariances and the 20 lower bounds hash to the same 64-bit value. "
+          "'No OpenMP' is the same driver compiled without `-fopenmp` (serial build).")
+        w("")
+        last = thread_counts[-1]
+        w(f"| workload | 1 thread | {last} threads | speed-up | 1 vs {last} threads bit-identical | no OpenMP | "
+          "no OpenMP bit-identical to 1 thread |")
+        w("|---|---:|---:|---:|---|---:|---|")
+        identical_all = True
         for name, *_ in WORKLOADS:
-            r = breakdown.get(name, {})
-            if r.get("failed") or "per_iteration" not in r:
-                w(f"| ({name}) | failed | | | | | |")
-                continue
-            t = r["per_iteration"]
-            cells = [f"{fmt_time(r[p])} ({100 * r[p] / t:.0f} %)" for p in ("copy", "density", "normalise", "accumulate", "mstep")]
-            w(f"| ({name}) | {fmt_time(t)} | " + " | ".join(cells) + " |")
+            one = main_runs[(name, 1, "gaussmix")]
+            many = main_runs[(name, last, "gaussmix")]
+            serial = extra_runs[(name, 1, "serial")]
+            same = one.get("hash") is not None and one.get("hash") == many.get("hash")
+            same_serial = one.get("hash") is not None and one.get("hash") == serial.get("hash")
+            identical_all = identical_all and same
+            w(f"| ({name}) | {fmt_time(one.get('median'))} | {fmt_time(many.get('median'))} | "
+              f"{fmt_ratio(one.get('median'), many.get('median'))} | {'yes' if same else 'NO'} | "
+              f"{fmt_time(serial.get('median'))} | {'yes' if same_serial else 'NO'} |")
+        for threads in thread_counts[1:]:
+            for name in ("b", "c"):
+                same = extra_runs[(name, 1, "float")].get("hash") == extra_runs[(name, threads, "float")].get("hash") \
+                    if (name, 1, "float") in extra_runs else None
+                if same is not None:
+                    w(f"| ({name}) float | {fmt_time(extra_runs[(name, 1, 'float')].get('median'))} | "
+                      f"{fmt_time(extra_runs[(name, threads, 'float')].get('median'))} | "
+                      f"{fmt_ratio(extra_runs[(name, 1, 'float')].get('median'), extra_runs[(name, threads, 'float')].get('median'))} | "
+                      f"{'yes' if same else 'NO'} | | |")
         w("")
+
+        w("## Data layout (gaussmix, 1 thread)")
+        w("")
+        w("| workload | row-major `Eigen::Map` over the file buffer (default) | column-major copy |")
+        w("|---|---:|---:|")
+        for name in ("b", "c"):
+            w(f"| ({name}) | {fmt_time(main_runs[(name, 1, 'gaussmix')].get('median'))} | "
+              f"{fmt_time(extra_runs[(name, 1, 'col')].get('median'))} |")
+        w("")
+
+        w("## Peak memory, workload (a)")
+        w("")
+        n_a, d_a = WORKLOADS[0][1], WORKLOADS[0][2]
+        data_mb = n_a * d_a * 8 / 1e6
+        w(f"Data: {n_a:,} × {d_a} doubles = {data_mb:.1f} MB. Max RSS from `/usr/bin/time -v`, one fit of 20 iterations "
+          "(plus one warm-up fit) in a fresh process; 'load only' is the gaussmix driver reading the file and exiting, "
+          "so the difference is what fitting adds.")
+        w("")
+        w("| process | max RSS | over load-only | over load-only / data size |")
+        w("|---|---:|---:|---:|")
+        base = memory["gaussmix load only"].get("max_rss_kb")
+        for label, r in memory.items():
+            rss = r.get("max_rss_kb")
+            if rss is None:
+                w(f"| {label} | – | | |")
+                continue
+            over = (rss - base) / 1024 if base else None
+            show_over = label.startswith("gaussmix") and label != "gaussmix load only"
+            w(f"| {label} | {rss / 1024:.1f} MiB | {f'{over:.1f} MiB' if show_over else ''} | "
+              f"{f'{over * 1.048576 / data_mb:.2f}' if show_over else ''} |")
+        w("")
+        w("(scikit-learn's RSS includes the Python interpreter, numpy, scipy and scikit-learn themselves.)")
+        w("")
+
+        if breakdown:
+            w("## Where gaussmix spends an iteration (1 thread)")
+            w("")
+            w("`profile_breakdown` calls the library's E-step kernels block by block (as `BlockedExpectation` does, on one "
+              "thread) and times each phase: copy of the block's rows; density (`weighted_log_prob`: x − μ, the product "
+              "with the precision factor, the squared norms); normalise (log-sum-exp: max, exp, sum, log); accumulate "
+              "(N_k, first and second moments, the rank updates); M-step (`maximise`: means, covariances, Cholesky). "
+              "Its result must match `fit()`'s.")
+            w("")
+            w("| workload | total / iteration | copy | density | normalise | accumulate | M-step |")
+            w("|---|---:|---:|---:|---:|---:|---:|")
+            for name, *_ in WORKLOADS:
+                r = breakdown.get(name, {})
+                if r.get("failed") or "per_iteration" not in r:
+                    w(f"| ({name}) | failed | | | | | |")
+                    continue
+                t = r["per_iteration"]
+                cells = [f"{fmt_time(r[p])} ({100 * r[p] / t:.0f} %)" for p in ("copy", "density", "normalise", "accumulate", "mstep")]
+                w(f"| ({name}) | {fmt_time(t)} | " + " | ".join(cells) + " |")
+            w("")
+
+    if have_tts:
+        tts.report(w, tts_runs, tts_workloads, thread_counts, any(p == "Armadillo" for *_, p in tts_runs),
+                   meta.get("sections", {}).get("time-to-solution", {}),
+                   lambda name: file_hash(data_path(build, name)))
 
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
