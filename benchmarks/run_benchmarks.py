@@ -299,7 +299,7 @@ def main():
         }
         # Per section: which run measured it (command, time, headers, load), for the report.
         old_sections = (saved or {}).get("meta", {}).get("sections", {})
-        if saved and "per-iteration" not in old_sections:  # a results.json from before the sections existed
+        if saved and "sections" not in saved["meta"]:  # a results.json from before the sections existed
             old = saved["meta"]
             old_sections = {"per-iteration": {k: old.get(k) for k in ("command", "finished", "headers", "load_start",
                                                                        "load_end", "elapsed", "reps")}}
