@@ -10,14 +10,14 @@
 // the same work) and EM = fit time - init. Cross-check, not timed with the fit: each repetition
 // also runs the initialisation alone, through the public fit_with() with initial_parameters()
 // (what fit() calls, same seed and random stream) and an expectation that aborts at its first
-// call ("init_alone_times" in the output).
+// call ("init_alone_times" in the output; --init-alone 0 skips it).
 //
 // --start PARAMS ("same start"): warm_start from the parameters in PARAMS (scikit-learn's own
 // initial parameters, written by bench_sklearn_tts.py), otherwise the same default Options: the
 // EM loop alone, from exactly scikit-learn's start.
 //
 // usage: bench_gaussmix_tts FILE [--reps 5] [--warmup 1] [--seed0 0] [--threads T] [--rows N]
-//                                [--start PARAMS]
+//                                [--start PARAMS] [--init-alone 1]
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstdio>
@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
     const int warmup = static_cast<int>(args.get_int("warmup", 1));
     const long long seed0 = args.get_int("seed0", 0);
     const std::string start = args.get("start", "");
+    const bool with_init_alone = args.get_int("init-alone", 1) != 0;
 
     // Same start: scikit-learn's initial parameters, given with set_parameters (outside the clock).
     Eigen::VectorXd start_weights;
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
       Model model(options);
       double init_alone = 0;
       if (start.empty()) {
-        init_alone = time_init(X, options);
+        if (with_init_alone) init_alone = time_init(X, options);
       } else {
         options.warm_start = true;
         model = Model(options);
