@@ -95,12 +95,18 @@ def _split(result):
 
 
 def _iters(result):
+    """Median (min–max) iterations; flags fits that did not reach tol or that Armadillo reported as failed."""
     it = [int(v) for v in result["iters"]]
     med = statistics.median(it)
     med = int(med) if med == int(med) else med
-    if min(it) == max(it):
-        return f"{med}"
-    return f"{med} ({min(it)}–{max(it)})"
+    text = f"{med}" if min(it) == max(it) else f"{med} ({min(it)}–{max(it)})"
+    missed = sum(1 for c in result.get("converged", []) if not c)
+    if missed:
+        text += f", {missed} of {len(it)} not converged"
+    failed = sum(1 for c in result.get("ok", []) if not c)
+    if failed:
+        text += f", learn() false in {failed} of {len(it)}"
+    return text
 
 
 def _ratio(peer, ours):
