@@ -97,6 +97,9 @@ class Covariances {
     maha = constant - Scalar(0.5) * maha;
   }
 
+  /// Diagonal: K x d, Spherical: K x 1 table of \f$1/\sigma\f$ (empty for Full and Tied).
+  const Table& inverse_standard_deviations() const { return precision_sqrt_; }
+
   /// Up to this d, triangular products are written as column updates instead of calling Eigen's
   /// blocked kernels, whose packing costs more than the arithmetic for small d.
   static constexpr Eigen::Index small_dimension = 8;

@@ -8,10 +8,6 @@
 #include <type_traits>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "detail/blocks.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
@@ -30,22 +26,105 @@ struct EStepWorkspace {
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
   Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
+  Table quadratic;                         ///< rows x K: the product form's sum_j p_kj (x_ij - r_j)^2
+  Table precision, shifted;                ///< K x d: p_kj = 1 / sigma_kj^2 and p_kj (mu_kj - r_j)
+  Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
+  Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
 
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
       : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
 };
 
+/// From this many components on, Diagonal and Spherical densities are taken in product form (see
+/// diagonal_log_prob_product): two matrix products per block instead of K passes over it.
+constexpr int diagonal_product_min_components = 8;
+
+/// Diagonal and Spherical: ws.log_prob(0:rows, k) = log pi_k + log N(x_i | k) as in weighted_log_prob,
+/// from sum_j p_kj (x_ij - mu_kj)^2 = sum_j p_kj x'_ij^2 - 2 sum_j p_kj mu'_kj x'_ij + sum_j p_kj mu'_kj^2
+/// with x' = x - r, mu' = mu - r about the block's mean r: the first two sums are matrix products
+/// ([x'^2] P^T and x' [P mu']^T). The expanded form can cancel where clusters are far apart relative
+/// to their spread; its error is bounded by 2 (d + 3) eps (quadratic + mean_term), and every entry
+/// that matters for the responsibilities (within 40 nats of the row's best) and has lost more than
+/// three bits to that bound is recomputed directly, as the per-component path computes it.
+template <typename Scalar, int Dim>
+void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
+  const int K = p.n_components();
+  const Eigen::Index d = p.n_features();
+  const Scalar log_2pi_term = Scalar(-0.5 * d * 1.8378770664093454835606594728112);
+  const auto& inverse_sd = p.covariances.inverse_standard_deviations();  // K x d or K x 1
+  const auto x = ws.x.topRows(rows);
+  const Eigen::Matrix<Scalar, 1, Dim> r = x.colwise().mean();
+  auto diff = ws.diff.topRows(rows);
+  auto squared = ws.scaled.topRows(rows);
+  diff.noalias() = x.rowwise() - r;
+  squared = diff.array().square();
+  ws.precision.resize(K, d);
+  if (inverse_sd.cols() == 1)
+    ws.precision = inverse_sd.col(0).array().square().matrix().replicate(1, d);
+  else
+    ws.precision = inverse_sd.array().square().matrix();
+  ws.shifted = (p.means.rowwise() - r).cwiseProduct(ws.precision);
+  ws.mean_term = ws.shifted.cwiseProduct(p.means.rowwise() - r).rowwise().sum();
+  ws.quadratic.resize(ws.log_prob.rows(), K);
+  auto quadratic = ws.quadratic.topRows(rows);
+  auto log_prob = ws.log_prob.topRows(rows);
+  quadratic.noalias() = squared * ws.precision.transpose();
+  log_prob.noalias() = diff * ws.shifted.transpose();
+  ws.constant.resize(K);
+  for (int k = 0; k < K; ++k) {
+    ws.constant(k) = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
+    log_prob.col(k) =
+        (ws.constant(k) - Scalar(0.5) * ws.mean_term(k)) + (log_prob.col(k) - Scalar(0.5) * quadratic.col(k)).array();
+  }
+  const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    Eigen::Index top = 0;
+    for (int k = 1; k < K; ++k)
+      if (log_prob(i, k) > log_prob(i, top)) top = k;
+    const Scalar floor = log_prob(i, top) - gamma * (quadratic(i, top) + ws.mean_term(top)) - Scalar(40);
+    for (int k = 0; k < K; ++k) {
+      const Scalar error = gamma * (quadratic(i, k) + ws.mean_term(k));
+      if (log_prob(i, k) + error < floor) continue;  // negligible responsibility, error included
+      const Scalar constant = ws.constant(k);
+      const Scalar maha = Scalar(2) * (constant - log_prob(i, k));
+      if (!(error > Scalar(8) * gamma * (Scalar(1) + std::abs(maha))) && std::isfinite(log_prob(i, k))) continue;
+      Scalar direct = 0;
+      for (Eigen::Index j = 0; j < d; ++j) {
+        const Scalar t = (x(i, j) - p.means(k, j)) * inverse_sd(k, inverse_sd.cols() == 1 ? 0 : j);
+        direct += t * t;
+      }
+      log_prob(i, k) = constant - Scalar(0.5) * direct;
+    }
+  }
+}
+
 /// Fills ws.log_prob(0:rows, k) = log pi_k + log N(x_i | mu_k, Sigma_k) for the rows in ws.x.
 template <typename Scalar, int Dim>
 void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   const int K = p.n_components();
+  const CovarianceType type = p.covariances.type();
+  if (K >= diagonal_product_min_components && (type == CovarianceType::Diagonal || type == CovarianceType::Spherical)) {
+    diagonal_log_prob_product(p, rows, ws);
+    return;
+  }
   const Scalar log_2pi_term = Scalar(-0.5 * p.n_features() * 1.8378770664093454835606594728112);
   for (int k = 0; k < K; ++k) {
     const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
                               ws.diff.topRows(rows), ws.scaled.topRows(rows));
   }
+}
+
+/// log of the smallest responsibility the E-step keeps for K components: smaller ones are exactly
+/// 0, so that no subnormal number reaches the responsibilities or the statistics (see `normalise`).
+/// At least K times the smallest normal number, times 1/epsilon so that products of a responsibility
+/// with data differences stay normal too: about 1e-292 K for double, 1e-31 K for float.
+template <typename Scalar>
+Scalar responsibility_log_cutoff(Eigen::Index K) {
+  using limits = std::numeric_limits<Scalar>;
+  return static_cast<Scalar>(std::log(static_cast<double>(limits::min()) / static_cast<double>(limits::epsilon())) +
+                             std::log(static_cast<double>(std::max<Eigen::Index>(K, 1))));
 }
 
 /// Turns ws.log_prob rows into responsibilities in place (log-sum-exp) and writes log p(x_i) to
@@ -69,9 +148,16 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
       if (!(top(i) > -std::numeric_limits<Scalar>::infinity())) zero_density.push_back(i);
     top = top.isFinite().select(top, Scalar(0));
   }
+  // A responsibility below `cutoff` is exactly 0: exp would give a subnormal number there (or, after
+  // the division by the row sum <= K, a few nats above), and subnormals are 10-100x slower in every
+  // later operation on this data; well-separated clusters produce them by the million. The inputs
+  // are clamped before exp so that exp itself never forms one (a NaN stays NaN: max keeps its first
+  // argument). The change is below 1e-290 absolute.
+  const Scalar cutoff = responsibility_log_cutoff<Scalar>(K);
   for (Eigen::Index k = 0; k < K; ++k) {
     auto column = log_prob.col(k);
-    column = (column - top).exp();
+    column -= top;
+    column = (column < cutoff).select(Scalar(0), column.max(cutoff).exp());
     if (k == 0)
       sum = column;
     else
@@ -115,6 +201,21 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       weighted = ws.log_prob.col(k).head(rows);
     stats.weight(k) += weighted.template cast<double>().sum();
     if (!dense && std::is_same_v<Scalar, double>) {
+      // Well-separated clusters leave most responsibilities exactly 0 (see normalise): then only the
+      // rows that count are visited, so a block costs O(rows d) in all rather than per component.
+      const Eigen::Index nonzero = (weighted.array() != Scalar(0)).count();
+      if (nonzero * 8 < rows) {
+        for (Eigen::Index i = 0; i < rows; ++i) {
+          const Scalar r = weighted(i);
+          if (r == Scalar(0)) continue;
+          for (Eigen::Index j = 0; j < d; ++j) {
+            const Scalar centred = x(i, j) - static_cast<Scalar>(stats.reference(k, j));
+            stats.first(k, j) += r * centred;
+            stats.second_diagonal(k, j) += r * centred * centred;
+          }
+        }
+        continue;
+      }
       // Two fused reductions per column, straight from x: no n x d difference block to write.
       for (Eigen::Index j = 0; j < d; ++j) {
         const auto centred = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
@@ -178,23 +279,11 @@ void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar
 template <typename Scalar, int Dim, class D>
 class BlockedExpectation {
  public:
-  /// Upper bound on the chunks: enough to balance threads, few enough to keep their sums small.
-  static constexpr Eigen::Index max_chunks = 32;
-
-  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K) : X_(X.derived()), w_(w) {
-    const Eigen::Index step = detail::block_rows(X.cols());
-    const Eigen::Index blocks = (X.rows() + step - 1) / step;
-    const Eigen::Index chunks = std::min<Eigen::Index>(max_chunks, blocks);
-    const Eigen::Index blocks_per_chunk = (blocks + chunks - 1) / chunks;
-    for (Eigen::Index b = 0; b < blocks; b += blocks_per_chunk) bounds_.push_back(b * step);
-    bounds_.push_back(X.rows());
+  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K)
+      : X_(X.derived()), w_(w), bounds_(detail::chunk_bounds(X.rows(), X.cols())) {
     chunk_stats_.resize(bounds_.size() - 1);
     bad_row_.assign(bounds_.size() - 1, -1);
-    int threads = 1;
-#ifdef _OPENMP
-    threads = omp_get_max_threads();
-#endif
-    for (int t = 0; t < threads; ++t) workspaces_.emplace_back(X.cols(), K);
+    for (int t = 0; t < detail::max_threads(); ++t) workspaces_.emplace_back(X.cols(), K);
   }
 
   /// Fills `stats` (reset by the caller to the E-step's means) with the sums over all rows.
@@ -204,16 +293,7 @@ class BlockedExpectation {
     for (auto& c : chunk_stats_) {
       c.reset(stats.type, stats.reference);
     }
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
-#endif
-    for (int c = 0; c < chunks; ++c) {
-      int thread = 0;
-#ifdef _OPENMP
-      thread = omp_get_thread_num();
-#endif
-      run_chunk(p, c, workspaces_[thread]);
-    }
+    detail::for_each_chunk(chunks, [&](int c, int thread) { run_chunk(p, c, workspaces_[thread]); });
     for (int c = 0; c < chunks; ++c) {
       if (bad_row_[c] >= 0)
         throw NumericalError(detail::message("fit: sample ", bad_row_[c],

@@ -3,6 +3,11 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace gaussmix::detail {
 
@@ -17,6 +22,50 @@ template <class Fn>
 void for_each_block(Eigen::Index n, Eigen::Index d, Fn&& fn) {
   const Eigen::Index step = block_rows(d);
   for (Eigen::Index start = 0; start < n; start += step) fn(start, std::min(step, n - start));
+}
+
+// Upper bound on the chunks of a pass over the data: enough to balance threads, few enough to keep
+// their partial sums small.
+constexpr Eigen::Index max_chunks = 32;
+
+// The fixed chunks of a pass over n rows of d columns: chunk c covers rows [bounds[c], bounds[c+1]),
+// whole blocks each. They do not depend on the thread count, so neither do sums merged in chunk order.
+inline std::vector<Eigen::Index> chunk_bounds(Eigen::Index n, Eigen::Index d) {
+  const Eigen::Index step = block_rows(d);
+  const Eigen::Index blocks = (n + step - 1) / step;
+  const Eigen::Index chunks = std::min<Eigen::Index>(max_chunks, blocks);
+  std::vector<Eigen::Index> bounds;
+  if (chunks > 0) {
+    const Eigen::Index blocks_per_chunk = (blocks + chunks - 1) / chunks;
+    for (Eigen::Index b = 0; b < blocks; b += blocks_per_chunk) bounds.push_back(b * step);
+  }
+  bounds.push_back(n);
+  return bounds;
+}
+
+// Threads a parallel pass may use (1 without OpenMP).
+inline int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+// Calls fn(c, thread) for c in [0, chunks), whole chunks per thread; no parallel region for one chunk.
+// fn must not throw (an exception cannot leave an OpenMP region): record failures per chunk instead.
+template <class Fn>
+void for_each_chunk(int chunks, Fn&& fn) {
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) if (chunks > 1)
+#endif
+  for (int c = 0; c < chunks; ++c) {
+    int thread = 0;
+#ifdef _OPENMP
+    thread = omp_get_thread_num();
+#endif
+    fn(c, thread);
+  }
 }
 
 }  // namespace gaussmix::detail
