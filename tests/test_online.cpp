@@ -8,7 +8,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <gaussmix/gaussmix.hpp>
+#include <gaussmix/io.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -296,4 +301,125 @@ TEST_CASE("partial_fit rejects bad options and bad batches, and changes nothing 
   // fit and set_parameters start the online state again.
   model.set_parameters(before.weights(), before.means(), before.covariances());
   REQUIRE(model.online_steps() == 0);
+}
+
+TEST_CASE("save_json mid-stream, load_json, continue: bit-identical to the uninterrupted stream", "[online][io]") {
+  for_each_covariance_type([](CovarianceType type) {
+    const auto truth = small_truth<double>();
+    Options o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    o.online.step_decay = 0.7;
+    o.online.step_offset = 1.5;
+    gaussmix::GaussianMixtureXd straight(o);
+    for (int b = 0; b < 6; ++b) straight.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    gaussmix::GaussianMixtureXd first(o);
+    for (int b = 0; b < 3; ++b) first.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    std::stringstream file;
+    gaussmix::save_json(first, file);
+    auto resumed = gaussmix::load_json(file);
+    REQUIRE(resumed.online_steps() == 3);
+    REQUIRE(resumed.options().online.step_decay == 0.7);
+    REQUIRE(resumed.options().online.step_offset == 1.5);
+    for (int b = 3; b < 6; ++b) resumed.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    require_identical_models(resumed, straight);
+    REQUIRE(identical(resumed.online_statistics().first, straight.online_statistics().first));
+    REQUIRE(resumed.online_statistics().total_weight == straight.online_statistics().total_weight);
+
+    // constant_step is kept too; a damaged state is refused with a FormatError.
+    Options c = o;
+    c.online.constant_step = 0.25;
+    gaussmix::GaussianMixtureXd drifting(c);
+    drifting.partial_fit(truth.sample(400, 1));
+    drifting.partial_fit(truth.sample(400, 2));
+    std::stringstream text;
+    gaussmix::save_json(drifting, text);
+    const std::string saved = text.str();
+    std::stringstream again(saved);
+    REQUIRE(*gaussmix::load_json(again).options().online.constant_step == 0.25);
+    auto doc = nlohmann::json::parse(saved);
+    doc["online_state"]["total_weight"] = -1;
+    std::stringstream damaged(doc.dump());
+    REQUIRE_THROWS_AS(gaussmix::load_json(damaged), gaussmix::FormatError);
+    doc = nlohmann::json::parse(saved);
+    doc["online_state"]["first"].erase(0);
+    std::stringstream short_first(doc.dump());
+    REQUIRE_THROWS_WITH(gaussmix::load_json(short_first), Catch::StartsWith("gaussmix: load_json: \"online_state\".first"));
+    // A version-1 file without the online fields (0.1's) still loads, with the default step sizes.
+    doc = nlohmann::json::parse(saved);
+    doc.erase("online_state");
+    doc["options"].erase("online");
+    std::stringstream old(doc.dump());
+    const auto plain = gaussmix::load_json(old);
+    REQUIRE(plain.online_steps() == 0);
+    REQUIRE(plain.options().online.step_decay == gaussmix::OnlineOptions{}.step_decay);
+  });
+}
+
+TEST_CASE("fit_source in mini-batch mode is partial_fit over the source's rows, batch by batch", "[online][stream]") {
+  for_each_covariance_type([](CovarianceType type) {
+    const auto truth = small_truth<double>();
+    const Eigen::MatrixXd X = truth.sample(10500, 21);
+    Options o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    gaussmix::StreamOptions stream;
+    stream.batch_rows = 1000;
+    stream.passes = 2;
+
+    gaussmix::GaussianMixtureXd by_hand(o);
+    for (int pass = 0; pass < 2; ++pass)
+      for (Eigen::Index start = 0; start < X.rows(); start += 1000)
+        by_hand.partial_fit(X.middleRows(start, std::min<Eigen::Index>(1000, X.rows() - start)));
+
+    // Source blocks of 777 rows are re-cut into batches of 1000: the same updates.
+    gaussmix::GaussianMixtureXd from_matrix(o);
+    const auto result = gaussmix::fit_source(from_matrix, gaussmix::MatrixSource(X, 777), stream);
+    require_identical_models(from_matrix, by_hand);
+    REQUIRE(result.n_iter == 22);
+    REQUIRE(result.history.size() == 2);
+    REQUIRE(from_matrix.online_steps() == 22);
+
+    // The same rows from a binary file.
+    const std::string path = "test_online_minibatch_" + std::string(gaussmix::to_string(type)) + ".f64";
+    {
+      const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> rows = X;
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * 8));
+    }
+    gaussmix::GaussianMixtureXd from_file(o);
+    gaussmix::fit_source(from_file, gaussmix::BinaryFileSource<double>(path, 3), stream);
+    std::remove(path.c_str());
+    require_identical_models(from_file, by_hand);
+    // Two passes come close to full EM of the same type (the truth's full covariances are not every type's).
+    const Eigen::MatrixXd held_out = truth.sample(20000, 22);
+    gaussmix::GaussianMixtureXd batch(o);
+    batch.fit(X);
+    REQUIRE(std::abs(from_file.score(held_out) - batch.score(held_out)) < 0.02);
+  });
+}
+
+TEST_CASE("fit_source mini-batch options are validated and a failure changes nothing", "[online][stream]") {
+  const Eigen::MatrixXd X = small_truth<double>().sample(500, 4);
+  Options o;
+  o.n_components = 3;
+  gaussmix::GaussianMixtureXd model(o);
+  gaussmix::StreamOptions s;
+  s.batch_rows = 2;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::batch_rows must be >= n_components"));
+  s.batch_rows = -1;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::batch_rows must be >= 0"));
+  s.batch_rows = 100;
+  s.passes = 0;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::passes must be >= 1"));
+  s.passes = 1;
+  Eigen::MatrixXd bad = X;
+  bad(250, 0) = std::nan("");
+  REQUIRE_THROWS_AS(gaussmix::fit_source(model, gaussmix::MatrixSource(bad), s), std::invalid_argument);
+  REQUIRE_FALSE(model.is_fitted());
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X.topRows(2)), s),
+                      Catch::Contains("fewer than n_components"));
 }
