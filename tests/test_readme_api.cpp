@@ -211,6 +211,19 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
     CHECK((gmm.means() - in_memory.means()).cwiseAbs().maxCoeff() < 1e-9);
   }
 
+  // README API row: partial_fit(X), partial_fit(X, sample_weight)
+  gaussmix::GaussianMixture<double, 2> online(options); for (Eigen::Index b = 0; b < n; b += 100) online.partial_fit(X.middleRows(b, std::min<Eigen::Index>(100, n - b)));
+  CHECK(online.online_steps() == 3);
+  CHECK(online.weights().sum() == Approx(1.0).epsilon(1e-12));
+  {
+    // Three batches of 100 rows find the two clusters too: one mean near (0, 0), the other near (6, 3).
+    const Eigen::Index far = online.means()(0, 0) > online.means()(1, 0) ? 0 : 1;
+    CHECK(online.means()(far, 0) == Approx(6.0).margin(0.5));
+    CHECK(online.means()(far, 1) == Approx(3.0).margin(0.5));
+    CHECK(online.means()(1 - far, 0) == Approx(0.0).margin(0.5));
+    CHECK(online.means()(1 - far, 1) == Approx(0.0).margin(0.5));
+  }
+
   // README API row: save_json, load_json
   std::stringstream json; gaussmix::save_json(gmm, json); auto loaded = gaussmix::load_json<double, 2>(json);
   CHECK(loaded.weights() == gmm.weights());  // bit for bit

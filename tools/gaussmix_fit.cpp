@@ -4,6 +4,7 @@
 //
 //   gaussmix-fit data.csv -k 3 --covariance full --seed 1 -o model.json
 //   gaussmix-fit data.csv -k 1:8 --plot fit.svg          (K chosen by BIC)
+//   gaussmix-fit big.csv -k 5 --online 5000 -o model.json (streamed through partial_fit)
 
 #include <gaussmix/gaussmix.hpp>
 #include <gaussmix/io.hpp>
@@ -11,7 +12,10 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <limits>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -217,6 +221,122 @@ PlotData plot_data(const Model& model, const Table& table, const std::string& so
   return plot;
 }
 
+// --online: the CSV read line by line, batches of `batch` rows through partial_fit; only a batch is
+// held. A record must sit on one line (a quoted field may not hold a line break). Fills `layout`
+// (columns, names; no values) and `rows`; returns n_iter = batches, lower_bound = the mean over all
+// rows of their log-likelihood under the parameters before their batch's update.
+gaussmix::FitResult fit_online(Model& model, const std::string& path, const CsvFlags& csv, Eigen::Index batch,
+                               bool progress, Table& layout, Eigen::Index& rows) {
+  const std::string source = path == "-" ? "<stdin>" : path;
+  std::ifstream file;
+  if (path != "-") {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status)) throw ToolError(path + ": no such file");
+    if (std::filesystem::is_directory(status)) throw ToolError(path + ": is a directory, not a file");
+    file.open(path, std::ios::binary);
+    if (!file) throw ToolError(path + ": cannot open the file for reading");
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  const char delimiter = csv.delimiter_char();
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> buffer;
+  Eigen::Index filled = 0, d = 0;
+  long line_number = 0, batches = 0;
+  double total = 0;
+  rows = 0;
+  auto flush = [&] {
+    if (filled == 0) return;
+    if (!model.is_fitted() && filled < model.n_components())
+      throw ToolError(source + ": " + std::to_string(filled) + " data row" + (filled == 1 ? " is" : "s are") +
+                      " too few for K = " + std::to_string(model.n_components()) +
+                      " components (the first batch needs at least K rows)");
+    const gaussmix::FitResult step = model.partial_fit(buffer.topRows(filled));
+    total += step.lower_bound * static_cast<double>(filled);
+    rows += filled;
+    filled = 0;
+    ++batches;
+    if (progress && (batches % 100 == 0 || (batches & (batches - 1)) == 0))
+      std::cerr << kProgram << ": online, batch " << batches << ", " << rows << " rows, batch lower bound "
+                << rounded(step.lower_bound, 8) << "\n";
+  };
+  bool first = true;
+  std::vector<std::string> fields;
+  for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_number == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
+    if (trim(line).empty()) continue;
+    if (std::count(line.begin(), line.end(), '"') % 2 != 0)
+      throw ToolError(source + ": line " + std::to_string(line_number) +
+                      ": a quoted field spans lines, which --online does not read; fit without --online");
+    if (first) {  // header detection and the chosen columns, as without --online
+      layout = read_table(line, source, delimiter, csv.mode(), csv.columns);
+      d = static_cast<Eigen::Index>(layout.indices.size());
+      buffer.resize(batch, d);
+      if (layout.values.rows() == 1) buffer.row(filled++) = layout.values.row(0);
+      layout.values.resize(0, d);
+      first = false;
+      continue;
+    }
+    CsvReader reader(line, delimiter, source);
+    long ignored = 0;
+    reader.next(fields, ignored);
+    if (static_cast<int>(fields.size()) != layout.file_columns)
+      throw ToolError(source + ": line " + std::to_string(line_number) + " has " + std::to_string(fields.size()) +
+                      (fields.size() == 1 ? " field" : " fields") + ", but the first row has " +
+                      std::to_string(layout.file_columns) + " (ragged rows)");
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const int column = layout.indices[static_cast<std::size_t>(j)];
+      double value = 0;
+      if (!parse_number(fields[static_cast<std::size_t>(column)], value)) {
+        const std::string_view cell = trim(fields[static_cast<std::size_t>(column)]);
+        throw ToolError(source + ": line " + std::to_string(line_number) + ", column " + std::to_string(column + 1) +
+                        " ('" + layout.names[static_cast<std::size_t>(j)] + "'): " +
+                        (cell.empty() ? std::string("is empty") : "'" + std::string(cell) + "' is not a finite number"));
+      }
+      buffer(filled, j) = value;
+    }
+    if (++filled == batch) flush();
+  }
+  if (in.bad()) throw ToolError(source + ": reading the file failed");
+  if (first) throw ToolError(source + ": the file has no data");
+  flush();
+  if (rows == 0) throw ToolError(source + ": the file has a header but no data rows");
+  gaussmix::FitResult result;
+  result.n_iter = static_cast<int>(std::min<long>(batches, std::numeric_limits<int>::max()));
+  result.lower_bound = total / static_cast<double>(rows);
+  return result;
+}
+
+std::string online_summary(const Model& model, const gaussmix::FitResult& fit, const Table& layout,
+                           const std::string& source, Eigen::Index rows, Eigen::Index batch) {
+  const auto& online = model.options().online;
+  std::ostringstream out;
+  out << "data:            " << source << ", " << rows << " rows x " << layout.names.size() << " columns (";
+  for (std::size_t j = 0; j < layout.names.size(); ++j) out << (j ? ", " : "") << layout.names[j];
+  out << "), streamed\n"
+      << "model:           K = " << model.n_components() << " components, "
+      << gaussmix::to_string(model.covariance_type()) << " covariance, seed " << model.options().seed << "\n"
+      << "online:          " << fit.n_iter << " partial_fit update" << (fit.n_iter == 1 ? "" : "s")
+      << " of up to " << batch << " rows (step sizes (t + " << rounded(online.step_offset) << ")^-"
+      << rounded(online.step_decay) << ")\n"
+      << "log-likelihood:  per sample " << rounded(fit.lower_bound, 8)
+      << " (each row under the parameters before its batch's update)\n"
+      << "parameters:      " << model.n_parameters() << "\n\n";
+  std::size_t width = 14;
+  for (const std::string& name : layout.names) width = std::max(width, name.size() + 2);
+  out << pad("component", 11) << pad("weight", 12);
+  for (const std::string& name : layout.names) out << pad(name, width);
+  out << "\n";
+  const auto means = model.means();
+  for (int k = 0; k < model.n_components(); ++k) {
+    out << pad(std::to_string(k), 9, true) << "  " << pad(rounded(model.weights()(k), 5), 12);
+    for (Eigen::Index j = 0; j < means.cols(); ++j) out << pad(rounded(means(k, j), 6), width);
+    out << "\n";
+  }
+  return trim_lines(out.str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -233,6 +353,7 @@ int main(int argc, char** argv) {
   int max_iter = defaults.max_iter, n_init = defaults.n_init;
   std::uint64_t seed = 0;
   bool quiet = false, verbose = false;
+  long online_batch = 0;
   CsvFlags csv;
 
   app.add_option("data", data_path, "CSV file, one sample per row ('-' reads standard input)")->required();
@@ -267,6 +388,11 @@ int main(int argc, char** argv) {
   app.add_option("--plot", plot_path,
                  "Write an SVG plot: the first two chosen columns, points coloured by component, 1- and 2-sigma "
                  "ellipses and means");
+  app.add_option("--online", online_batch,
+                 "Stream the CSV (or standard input) through online EM (partial_fit) in batches of this many rows, "
+                 "holding only a batch in memory: for files larger than memory. One K and one covariance type; "
+                 "no --plot; a record must sit on one line")
+      ->check(at_least(1));
   csv.add_to(app);
   auto* quiet_flag = app.add_flag("-q,--quiet", quiet, "No progress on standard error");
   app.add_flag("-v,--verbose", verbose, "Progress for every EM iteration")->excludes(quiet_flag);
@@ -275,10 +401,47 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  gaussmix-fit data.csv -k 3 --covariance full --seed 1 -o model.json\n"
       "  gaussmix-fit data.csv -k 1:8 --columns eruptions,waiting --plot fit.svg\n"
+      "  gaussmix-fit big.csv -k 5 --online 5000 -o model.json\n"
       "Exit status: 0 success, 1 an error in the data or files, 2 bad flags.\n");
 
   return run_tool(app, argc, argv, [&] {
     const std::string source = data_path == "-" ? "<stdin>" : data_path;
+    if (online_batch > 0) {
+      if (range.lo != range.hi) throw ToolError("--online fits one K, but -k gives the range " + components_text);
+      if (covariance_flag.size() != 1) throw ToolError("--online fits one covariance type, but --covariance gives several");
+      if (!plot_path.empty()) throw ToolError("--online does not keep the data, so it cannot --plot it");
+      if (online_batch < range.lo)
+        throw ToolError("--online " + std::to_string(online_batch) + ": a batch must have at least K = " +
+                        std::to_string(range.lo) + " rows (the first one initialises the model)");
+      gaussmix::Options options;
+      options.n_components = range.lo;
+      options.covariance_type = covariance_names().at(covariance_flag[0]);
+      options.tol = tol;
+      options.reg_covar = reg_covar;
+      options.max_iter = max_iter;
+      options.n_init = n_init;
+      options.init_params = init_names().at(init);
+      options.seed = seed;
+      Model model(options);
+      Table layout;
+      Eigen::Index rows = 0;
+      gaussmix::FitResult fit;
+      try {
+        fit = fit_online(model, data_path, csv, online_batch, !quiet, layout, rows);
+      } catch (const gaussmix::NumericalError& e) {
+        throw ToolError(without_library_prefix(e.what()) + " (here: --reg-covar, now " + rounded(reg_covar) + ")");
+      }
+      std::ostringstream report;
+      report << online_summary(model, fit, layout, source, rows, online_batch);
+      if (!output.empty()) {
+        std::ostringstream json;
+        gaussmix::save_json(model, json, fit);
+        write_output(output, json.str());
+        if (output != "-") report << "\nmodel written to " << output << "\n";
+      }
+      (output == "-" ? std::cerr : std::cout) << report.str() << std::flush;
+      return;
+    }
     if (!plot_path.empty() && csv.columns.size() == 1)
       throw ToolError("--plot needs two columns, but --columns chooses one");
     const Table table = csv.read(data_path);

@@ -134,6 +134,7 @@ class GaussianMixture {
     p.weights = (rounding_only ? w : Eigen::VectorXd(w / w.sum())).template cast<Scalar>();
     p.means = means.template cast<Scalar>();
     params_ = std::move(p);
+    clear_online_state();
   }
 
   /// E-step: responsibilities \f$r_{ik} = \pi_k \mathcal{N}(x_i|k) / p(x_i)\f$ into `resp` (n x K);
@@ -168,6 +169,7 @@ class GaussianMixture {
     params_ = maximise_responsibilities<Scalar, Dim>(
         X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
         [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
+    clear_online_state();
   }
 
   /// Total log-likelihood \f$\sum_i \log \sum_k \pi_k \mathcal{N}(x_i \mid \mu_k, \Sigma_k)\f$.
@@ -323,7 +325,70 @@ class GaussianMixture {
       }
     }
     params_ = std::move(best);
+    clear_online_state();
     return best_result;
+  }
+
+  /// One online (stepwise) EM update from a batch of rows (Cappe & Moulines 2009): the batch's
+  /// statistics under the current parameters are blended into the running normalised statistics,
+  /// \f$s \leftarrow (1 - \rho_t) s + \rho_t s_{batch}\f$ (Options::online gives rho_t), then the M-step
+  /// (with reg_covar) from s. On a model without parameters the batch first initialises it with
+  /// Options::init_params (Options::seed's first run, as fit). The first update after new parameters
+  /// uses rho = 1, so partial_fit(X) then equals one EM iteration of fit on X.
+  /// Returns n_iter = 1 and lower_bound = the batch's mean log-likelihood under the parameters
+  /// before the update. Throws std::invalid_argument for a bad batch (the first one smaller than
+  /// n_components); nothing changes on a throw.
+  template <class D>
+  FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
+    check_partial_fit_input(X);
+    return partial_fit_weighted(X, nullptr);
+  }
+
+  /// As partial_fit(X), each row counted with its weight (>= 0).
+  template <class D, class W>
+  FitResult partial_fit(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<W>& sample_weight) {
+    check_partial_fit_input(X);
+    const Eigen::VectorXd w =
+        detail::scaled_sample_weight(sample_weight, X.rows(), is_fitted() ? 1 : options_.n_components, "partial_fit");
+    return partial_fit_weighted(X, &w);
+  }
+
+  /// partial_fit updates since the parameters were last set (0 after fit, set_parameters, m_step).
+  std::int64_t online_steps() const { return online_steps_; }
+
+  /// The running statistics of partial_fit, unnormalised: divided by their total_weight they are the
+  /// normalised statistics s. Empty (K = 0) while online_steps() == 0.
+  const SufficientStatistics<Dim>& online_statistics() const { return online_stats_; }
+
+  /// Restores partial_fit's state (from online_statistics() and online_steps() of an earlier model with
+  /// these parameters; load_json uses it), so that the stream continues as if never stopped.
+  /// Throws std::invalid_argument if the statistics do not fit the model, std::logic_error without parameters.
+  void set_online_state(const SufficientStatistics<Dim>& stats, std::int64_t steps) {
+    require_parameters("set_online_state");
+    if (steps < 0) throw std::invalid_argument(detail::message("set_online_state: steps = ", steps, " must be >= 0"));
+    if (steps == 0) {
+      clear_online_state();
+      return;
+    }
+    const int K = options_.n_components, d = params_.n_features();
+    const bool dense = stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied;
+    const std::size_t matrices = stats.type == CovarianceType::Full ? K : (stats.type == CovarianceType::Tied ? 1 : 0);
+    bool ok = stats.type == options_.covariance_type && stats.reference.rows() == K && stats.reference.cols() == d &&
+              stats.weight.size() == K && stats.first.rows() == K && stats.first.cols() == d &&
+              stats.second.size() == matrices && stats.second_diagonal.rows() == (dense ? 0 : K) &&
+              (dense || stats.second_diagonal.cols() == d);
+    for (std::size_t k = 0; ok && k < stats.second.size(); ++k)
+      ok = stats.second[k].rows() == d && stats.second[k].cols() == d && stats.second[k].allFinite();
+    if (!ok)
+      throw std::invalid_argument(detail::message("set_online_state: the statistics do not match the model (type ",
+                                                  to_string(options_.covariance_type), ", K = ", K, ", d = ", d, ")"));
+    if (!stats.reference.allFinite() || !stats.first.allFinite() || !stats.second_diagonal.allFinite() ||
+        !stats.weight.allFinite() || (stats.weight.array() < 0).any() || !std::isfinite(stats.log_likelihood) ||
+        !(stats.total_weight > 0) || !std::isfinite(stats.total_weight))
+      throw std::invalid_argument(
+          detail::message("set_online_state: the statistics must be finite, weights >= 0, total_weight > 0"));
+    online_stats_ = stats;
+    online_steps_ = steps;
   }
 
  private:
@@ -331,6 +396,57 @@ class GaussianMixture {
     if (!is_fitted())
       throw std::logic_error(
           detail::message(where, ": the model has no parameters yet; call fit() or set_parameters() first"));
+  }
+
+  void clear_online_state() {
+    online_steps_ = 0;
+    online_stats_ = SufficientStatistics<Dim>();
+  }
+
+  template <class D>
+  void check_partial_fit_input(const Eigen::MatrixBase<D>& X) const {
+    detail::check_data<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0);
+    if (!is_fitted() && X.rows() < options_.n_components)
+      throw std::invalid_argument(detail::message("partial_fit: the first batch initialises the model and has ",
+                                                  X.rows(), " rows, fewer than n_components = ",
+                                                  options_.n_components));
+  }
+
+  // Step size of update number online_steps_ + 1.
+  double online_step_size() const {
+    if (online_steps_ == 0) return 1;
+    if (options_.online.constant_step) return *options_.online.constant_step;
+    const double t = static_cast<double>(online_steps_ + 1);
+    return std::pow(t + options_.online.step_offset, -options_.online.step_decay);
+  }
+
+  template <class D>
+  FitResult partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
+    Parameters<Scalar, Dim> p;
+    if (is_fitted()) {
+      p = params_;
+    } else {
+      detail::Random rng(detail::run_seed(options_.seed, 0));
+      p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
+    }
+    SufficientStatistics<Dim> batch;
+    batch.reset(options_.covariance_type, p.means);
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
+    const double lower_bound = batch.log_likelihood / batch.total_weight;
+    const bool fresh = !is_fitted() || online_steps_ == 0;
+    SufficientStatistics<Dim> running =
+        fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
+    Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
+    // Commit only now: every step above may throw.
+    params_ = std::move(next);
+    online_stats_ = std::move(running);
+    online_steps_ = fresh ? 1 : online_steps_ + 1;
+    FitResult result;
+    result.n_iter = 1;
+    result.lower_bound = lower_bound;
+    result.history.push_back(lower_bound);
+    return result;
   }
 
   template <class D>
@@ -377,6 +493,8 @@ class GaussianMixture {
 
   Options options_;
   Parameters<Scalar, Dim> params_;
+  SufficientStatistics<Dim> online_stats_;  // partial_fit's running statistics (see online_statistics)
+  std::int64_t online_steps_ = 0;
 };
 
 /// Convenience aliases, as Sophus names its groups.

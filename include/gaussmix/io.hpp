@@ -93,6 +93,40 @@ ordered_json json_row(const Row& row) {
   return out;
 }
 
+// partial_fit's running statistics, exactly as held (unnormalised, about their reference points).
+template <typename Scalar, int Dim>
+ordered_json online_state_to_json(const GaussianMixture<Scalar, Dim>& model) {
+  const auto& s = model.online_statistics();
+  auto table = [](const auto& m) {
+    ordered_json out = ordered_json::array();
+    for (Eigen::Index i = 0; i < m.rows(); ++i) out.push_back(json_row(m.row(i)));
+    return out;
+  };
+  ordered_json state;
+  state["steps"] = model.online_steps();
+  state["total_weight"] = s.total_weight;
+  state["log_likelihood"] = s.log_likelihood;
+  state["reference"] = table(s.reference);
+  state["weight"] = json_row(s.weight);
+  state["first"] = table(s.first);
+  switch (s.type) {
+    case CovarianceType::Full: {
+      ordered_json second = ordered_json::array();
+      for (const auto& m : s.second) second.push_back(table(m));
+      state["second"] = std::move(second);
+      break;
+    }
+    case CovarianceType::Tied:
+      state["second"] = table(s.second[0]);
+      break;
+    case CovarianceType::Diagonal:
+    case CovarianceType::Spherical:
+      state["second"] = table(s.second_diagonal);
+      break;
+  }
+  return state;
+}
+
 template <typename Scalar, int Dim>
 ordered_json model_to_json(const GaussianMixture<Scalar, Dim>& model, const FitResult* fit) {
   if (!model.is_fitted())
@@ -144,6 +178,9 @@ ordered_json model_to_json(const GaussianMixture<Scalar, Dim>& model, const FitR
                     {"init_params", to_string(o.init_params)},
                     {"seed", o.seed},
                     {"warm_start", o.warm_start}};
+  doc["options"]["online"] = {{"step_decay", o.online.step_decay}, {"step_offset", o.online.step_offset}};
+  if (o.online.constant_step) doc["options"]["online"]["constant_step"] = *o.online.constant_step;
+  if (model.online_steps() > 0) doc["online_state"] = online_state_to_json(model);
   if (fit) {
     doc["fit"] = {{"converged", fit->converged}, {"n_iter", fit->n_iter}, {"stopped", fit->stopped}};
     // A run that stopped before its first E-step has no lower bound; JSON has no -inf.
@@ -210,6 +247,55 @@ inline const nlohmann::json& array_of(const nlohmann::json& value, std::size_t s
     format_error(name + " must be an array of " + what + ", got " + got);
   }
   return value;
+}
+
+// The "online_state" object into the model (partial_fit continues from it).
+template <typename Scalar, int Dim>
+void read_online_state(const nlohmann::json& state, GaussianMixture<Scalar, Dim>& model, CovarianceType type, int K,
+                       int d) {
+  if (!state.is_object()) format_error("\"online_state\" must be an object, got " + state.dump());
+  const std::string K_text = std::to_string(K), d_text = std::to_string(d);
+  auto field = [&](const char* key) -> const nlohmann::json& {
+    const auto it = state.find(key);
+    if (it == state.end()) format_error(std::string("\"online_state\".") + key + " is missing");
+    return *it;
+  };
+  auto name = [](const std::string& key) { return "\"online_state\"." + key; };
+  auto table = [&](const nlohmann::json& value, int rows, const std::string& label) {
+    Eigen::Matrix<double, Eigen::Dynamic, Dim> out(rows, d);
+    array_of(value, static_cast<std::size_t>(rows), label, std::to_string(rows) + " arrays of n_features = " + d_text);
+    for (int i = 0; i < rows; ++i) {
+      const std::string row = label + "[" + std::to_string(i) + "]";
+      array_of(value[i], static_cast<std::size_t>(d), row, "n_features = " + d_text + " numbers");
+      for (int j = 0; j < d; ++j) out(i, j) = finite_number<double>(value[i][j], row + "[" + std::to_string(j) + "]");
+    }
+    return out;
+  };
+  const nlohmann::json& steps = field("steps");
+  if (!steps.is_number_integer() || steps.get<std::int64_t>() < 1)
+    format_error(name("steps") + " must be a positive integer, got " + steps.dump());
+  SufficientStatistics<Dim> s;
+  s.reset(type, table(field("reference"), K, name("reference")));
+  s.total_weight = finite_number<double>(field("total_weight"), name("total_weight"));
+  s.log_likelihood = finite_number<double>(field("log_likelihood"), name("log_likelihood"));
+  const nlohmann::json& weight = array_of(field("weight"), K, name("weight"), "n_components = " + K_text + " numbers");
+  for (int k = 0; k < K; ++k) s.weight(k) = finite_number<double>(weight[k], name("weight[") + std::to_string(k) + "]");
+  s.first = table(field("first"), K, name("first"));
+  const nlohmann::json& second = field("second");
+  switch (type) {
+    case CovarianceType::Full:
+      array_of(second, K, name("second"), "n_components = " + K_text + " matrices");
+      for (int k = 0; k < K; ++k) s.second[k] = table(second[k], d, name("second[") + std::to_string(k) + "]");
+      break;
+    case CovarianceType::Tied:
+      s.second[0] = table(second, d, name("second"));
+      break;
+    case CovarianceType::Diagonal:
+    case CovarianceType::Spherical:
+      s.second_diagonal = table(second, K, name("second"));
+      break;
+  }
+  model.set_online_state(s, steps.get<std::int64_t>());  // throws invalid_argument, made a FormatError above
 }
 
 template <typename Scalar, int Dim>
@@ -356,12 +442,26 @@ GaussianMixture<Scalar, Dim> model_from_json(const nlohmann::json& doc) {
         format_error(name("warm_start") + " must be true or false, got " + o["warm_start"].dump());
       options.warm_start = o["warm_start"].get<bool>();
     }
+    if (o.contains("online")) {
+      const nlohmann::json& online = o["online"];
+      if (!online.is_object()) format_error(name("online") + " must be an object, got " + online.dump());
+      if (online.contains("step_decay"))
+        options.online.step_decay = finite_number<double>(online["step_decay"], name("online.step_decay"));
+      if (online.contains("step_offset"))
+        options.online.step_offset = finite_number<double>(online["step_offset"], name("online.step_offset"));
+      if (online.contains("constant_step"))
+        options.online.constant_step = finite_number<double>(online["constant_step"], name("online.constant_step"));
+    }
   }
 
   try {
     Model model(options);                               // validates the options
     model.set_parameters(weights, means, covariances);  // symmetry, type shape, positive definiteness
+    const auto state = doc.find("online_state");
+    if (state != doc.end()) read_online_state(*state, model, type, K, d);
     return model;
+  } catch (const FormatError&) {
+    throw;
   } catch (const std::invalid_argument& error) {
     rethrow_as_format_error(error);
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -43,6 +44,17 @@ struct IterationInfo {
   double elapsed_seconds = 0;  ///< since the run started
 };
 
+/// Step sizes of online (stepwise) EM, `GaussianMixture::partial_fit`: the t-th update blends the
+/// running normalised statistics as \f$s \leftarrow (1 - \rho_t) s + \rho_t s_{batch}\f$ with
+/// \f$\rho_t = (t + t_0)^{-\kappa}\f$, or a constant \f$\rho\f$ (exponential forgetting, for data that drift).
+/// The first update after new parameters (first call, fit, set_parameters) has nothing to blend: rho = 1.
+/// Defaults: kappa = 0.6 and t0 = 2 (Liang & Klein 2009's best decays were 0.5 < kappa <= 0.7; see docs/scaling.md).
+struct OnlineOptions {
+  double step_decay = 0.6;              ///< kappa in (0.5, 1]: rho_t = (t + step_offset)^(-kappa)
+  double step_offset = 2;               ///< t0 >= 0: larger values damp the first steps
+  std::optional<double> constant_step;  ///< rho in (0, 1] used for every update instead of the schedule
+};
+
 /// Fit settings. Defaults are scikit-learn's `GaussianMixture` defaults.
 struct Options {
   int n_components = 1;                                   ///< K, the number of components
@@ -59,6 +71,7 @@ struct Options {
   int verbose = 0;                         ///< 0 silent, 1 one line per run, 2 also every verbose_interval iterations
   int verbose_interval = 10;               ///< iterations between progress lines at verbose = 2
   std::ostream* verbose_stream = nullptr;  ///< where progress goes; nullptr means std::cerr
+  OnlineOptions online;                    ///< step sizes of partial_fit (not used by fit)
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
@@ -115,6 +128,13 @@ inline void validate(const Options& options) {
   if (options.n_init < 1) fail("n_init", ">= 1", options.n_init);
   if (options.verbose < 0) fail("verbose", ">= 0", options.verbose);
   if (options.verbose_interval < 1) fail("verbose_interval", ">= 1", options.verbose_interval);
+  const OnlineOptions& online = options.online;
+  if (!(online.step_decay > 0.5 && online.step_decay <= 1))
+    fail("online.step_decay", "in (0.5, 1] (stepwise EM converges for 0.5 < kappa <= 1)", online.step_decay);
+  if (!(online.step_offset >= 0) || std::isinf(online.step_offset))
+    fail("online.step_offset", "finite and >= 0", online.step_offset);
+  if (online.constant_step && !(*online.constant_step > 0 && *online.constant_step <= 1))
+    fail("online.constant_step", "in (0, 1]", *online.constant_step);
   switch (options.covariance_type) {
     case CovarianceType::Full:
     case CovarianceType::Diagonal:

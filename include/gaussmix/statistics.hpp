@@ -56,6 +56,57 @@ struct SufficientStatistics {
     total_weight += other.total_weight;
     return *this;
   }
+
+  /// Re-expresses the moments about new reference points c' (K x d), exactly in real arithmetic:
+  /// with \f$\delta_k = c_k - c'_k\f$, \f$S'_k = S_k + N_k \delta_k\f$ and
+  /// \f$M'_k = M_k + S_k \delta_k^T + \delta_k S_k^T + N_k \delta_k \delta_k^T\f$ (Tied sums this over k;
+  /// Diagonal and Spherical keep its diagonal). The weights and log-likelihood do not change.
+  template <class R>
+  void shift_reference(const Eigen::MatrixBase<R>& new_reference) {
+    const TableD to = new_reference.template cast<double>();
+    const int K = n_components();
+    for (int k = 0; k < K; ++k) {
+      const Eigen::Matrix<double, 1, Dim> delta = reference.row(k) - to.row(k);
+      const Eigen::Matrix<double, 1, Dim> s = first.row(k);
+      switch (type) {
+        case CovarianceType::Full:
+        case CovarianceType::Tied: {
+          MatrixD& m = second[type == CovarianceType::Full ? k : 0];
+          m += s.transpose() * delta + delta.transpose() * s + weight(k) * delta.transpose() * delta;
+          break;
+        }
+        case CovarianceType::Diagonal:
+        case CovarianceType::Spherical:
+          second_diagonal.row(k) += 2 * s.cwiseProduct(delta) + weight(k) * delta.cwiseProduct(delta);
+          break;
+      }
+      first.row(k) += weight(k) * delta;
+    }
+    reference = to;
+  }
 };
+
+/// One stepwise-EM blend of normalised statistics (sums per unit weight):
+/// \f$s/W \leftarrow (1 - \rho)\, s/W + \rho\, b/W_b\f$, about the batch's reference points. Kept
+/// unnormalised, scaled to total weight \f$W_b / \rho\f$: the result is \f$b + c\, s\f$ with
+/// \f$c = (1 - \rho) W_b / (\rho W)\f$, so \f$\rho = 1\f$ returns the batch's sums bit for bit (and
+/// the M-step from them is exactly one EM iteration). `running` must have the batch's type and K x d.
+/// \param rho step size in (0, 1]
+template <int Dim>
+SufficientStatistics<Dim> blend_statistics(const SufficientStatistics<Dim>& running, const SufficientStatistics<Dim>& batch,
+                                           double rho) {
+  SufficientStatistics<Dim> out = batch;
+  if (rho == 1) return out;
+  SufficientStatistics<Dim> old = running;
+  old.shift_reference(batch.reference);
+  const double c = (1 - rho) * batch.total_weight / (rho * running.total_weight);
+  out.weight += c * old.weight;
+  out.first += c * old.first;
+  for (std::size_t k = 0; k < out.second.size(); ++k) out.second[k] += c * old.second[k];
+  out.second_diagonal += c * old.second_diagonal;
+  out.log_likelihood += c * old.log_likelihood;
+  out.total_weight = batch.total_weight / rho;
+  return out;
+}
 
 }  // namespace gaussmix

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -53,6 +54,12 @@ struct StreamOptions {
   /// at most this many rows, whatever N. Costs reservoir_size * d * 8 bytes. When N <= reservoir_size
   /// the sample is all the data, in order, and the fit starts exactly as `GaussianMixture::fit` does.
   Eigen::Index reservoir_size = 10000;
+  /// 0: full EM (every iteration one pass). > 0: mini-batch mode: `fit_source` streams the source in
+  /// batches of this many rows through GaussianMixture::partial_fit (step sizes from Options::online),
+  /// `passes` times, so a source too large for many passes is fitted in one or two.
+  Eigen::Index batch_rows = 0;
+  /// Mini-batch mode: passes over the source (>= 1).
+  int passes = 1;
 };
 
 /// Throws std::invalid_argument naming the field of `stream` that is out of range for `options`.
@@ -60,6 +67,15 @@ inline void validate(const StreamOptions& stream, const Options& options) {
   if (stream.reservoir_size < options.n_components)
     throw std::invalid_argument(detail::message("StreamOptions::reservoir_size must be >= n_components = ",
                                                 options.n_components, ", got ", stream.reservoir_size));
+  if (stream.batch_rows < 0)
+    throw std::invalid_argument(
+        detail::message("StreamOptions::batch_rows must be >= 0 (0: full EM), got ", stream.batch_rows));
+  if (stream.batch_rows > 0 && stream.batch_rows < options.n_components)
+    throw std::invalid_argument(detail::message("StreamOptions::batch_rows must be >= n_components = ",
+                                                options.n_components,
+                                                " (the first batch initialises the model), got ", stream.batch_rows));
+  if (stream.passes < 1)
+    throw std::invalid_argument(detail::message("StreamOptions::passes must be >= 1, got ", stream.passes));
 }
 
 /// A RowSource over the rows of an Eigen matrix (or Map, or expression), `block_rows` at a time.
@@ -414,6 +430,55 @@ Eigen::Index sample_source(Source& source, RowSample& sample, Eigen::Index first
 
 }  // namespace detail
 
+namespace detail {
+
+// fit_source's mini-batch mode: partial_fit over batches of stream.batch_rows rows, stream.passes times,
+// on a copy of the model (a fresh one unless warm-starting), swapped in at the end (strong guarantee).
+// history: per pass, the mean log-likelihood of its rows, each under the parameters before its batch's update.
+template <typename Scalar, int Dim, class Source>
+FitResult fit_source_mini_batch(GaussianMixture<Scalar, Dim>& model, Source& src, const StreamOptions& stream,
+                                Eigen::Index d) {
+  const Options& options = model.options();
+  const bool warm = options.warm_start && model.is_fitted();
+  GaussianMixture<Scalar, Dim> work = warm ? model : GaussianMixture<Scalar, Dim>(options);
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> buffer(stream.batch_rows, d);
+  FitResult result;
+  Eigen::Index expected = -1;
+  for (int pass = 0; pass < stream.passes; ++pass) {
+    double total = 0;
+    Eigen::Index rows_in_pass = 0;
+    for_each_buffer(src, buffer, [&](Eigen::Index rows) {
+      if (!work.is_fitted() && rows < options.n_components)
+        throw std::invalid_argument(message("fit_source: the source has ", rows, " rows, fewer than n_components = ",
+                                            options.n_components));
+      const FitResult step = work.partial_fit(buffer.topRows(rows));
+      total += step.lower_bound * static_cast<double>(rows);
+      rows_in_pass += rows;
+      ++result.n_iter;
+    });
+    if (rows_in_pass == 0)
+      throw std::invalid_argument(message("fit_source: the source has 0 rows, fewer than n_components = ",
+                                          options.n_components));
+    if (expected >= 0 && rows_in_pass != expected)
+      throw std::invalid_argument(message("fit_source: the source gave ", rows_in_pass, " rows in this pass and ",
+                                          expected, " before; a source must give the same rows on every pass"));
+    expected = rows_in_pass;
+    const double lower_bound = total / static_cast<double>(rows_in_pass);
+    const double change = result.history.empty() ? std::numeric_limits<double>::infinity()
+                                                 : lower_bound - result.history.back();
+    result.history.push_back(lower_bound);
+    result.lower_bound = lower_bound;
+    if (options.callback && !options.callback(IterationInfo{0, pass + 1, lower_bound, change, 0.0})) {
+      result.stopped = true;
+      break;
+    }
+  }
+  model = std::move(work);
+  return result;
+}
+
+}  // namespace detail
+
 /// The E-step over one pass of a RowSource: streams the rows through the E-step kernel
 /// (weighted_log_prob, normalise, accumulate) in blocks of detail::block_rows(d) rows and adds their
 /// sums to the SufficientStatistics; usable as `expectation` of GaussianMixture::fit_with. Blocks
@@ -503,6 +568,11 @@ class SourceExpectation {
 /// one pass of the source through the E-step kernel into SufficientStatistics, and one M-step.
 /// Peak memory: the source's buffer, the sample and one E-step workspace; independent of N.
 /// Every pass must give the same rows (std::invalid_argument otherwise). Strong guarantee.
+///
+/// Mini-batch mode (StreamOptions::batch_rows > 0): instead, the rows are cut into batches of batch_rows
+/// rows, in order, each one GaussianMixture::partial_fit update (the first initialises the model from its
+/// batch unless warm-starting), for StreamOptions::passes passes. FitResult: n_iter = updates, history = per
+/// pass the mean log-likelihood of its rows under the parameters before their batch's update; converged is false.
 /// \param source a RowSource; it is rewound before each pass
 template <typename Scalar, int Dim, class Source>
 FitResult fit_source(GaussianMixture<Scalar, Dim>& model, Source&& source, const StreamOptions& stream = {}) {
@@ -512,6 +582,7 @@ FitResult fit_source(GaussianMixture<Scalar, Dim>& model, Source&& source, const
   const bool warm = options.warm_start && model.is_fitted();
   const Eigen::Index d = detail::check_source_features<Dim>(src, warm ? model.n_features() : 0, "fit_source");
   validate(stream, options);
+  if (stream.batch_rows > 0) return detail::fit_source_mini_batch(model, src, stream, d);
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
   Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir;

@@ -141,6 +141,31 @@ case $case_name in
       fail "fitted weights $weights are not near 0.3 and 0.7"
     ;;
 
+  online)
+    # --online streams the CSV through partial_fit in batches; standard input gives the same model.
+    expect_ok "$fit" "$faithful" -k 2 --seed 1 --online 50 -o online.json
+    grep -q "272 rows x 2 columns (eruptions, waiting), streamed" out.txt || fail "online summary: $(cat out.txt)"
+    grep -q "6 partial_fit updates of up to 50 rows" out.txt || fail "online summary lacks the updates: $(cat out.txt)"
+    grep -q "online, batch 4, 200 rows" err.txt || fail "no online progress on stderr: $(cat err.txt)"
+    grep -q '"online_state"' online.json || fail "online.json lacks the online state"
+    # the two clusters are found: weights about 0.36 and 0.64 (the batch fit's 0.356 / 0.644)
+    weights=$(grep -E "^ +[01]  0\.[0-9]+ " out.txt | awk '{print $2}' | sort -n | tr '\n' ' ')
+    awk -v w="$weights" 'BEGIN { split(w, a, " "); exit !(a[1] > 0.31 && a[1] < 0.41 && a[2] > 0.59 && a[2] < 0.69) }' ||
+      fail "online weights $weights are not about 0.36 / 0.64"
+    run "$fit" - -k 2 --seed 1 --online 50 -q -o online_stdin.json <"$faithful"
+    [[ $rc == 0 ]] || fail "--online from stdin exited $rc: $(cat err.txt)"
+    cmp -s online.json online_stdin.json || fail "--online: standard input gave another model than the file"
+    expect_ok "$predict" online.json "$faithful" -o online_predictions.csv
+    check_predictions online_predictions.csv 272 2
+    expect_error 1 "--online fits one K" "$fit" "$faithful" -k 2:3 --online 50
+    expect_error 1 "cannot --plot" "$fit" "$faithful" -k 2 --online 50 --plot x.svg
+    expect_error 1 "at least K = 3 rows" "$fit" "$faithful" -k 3 --online 2
+    printf 'x,y\n1,2\n' >one_row.csv
+    expect_error 1 "too few for K = 2" "$fit" one_row.csv -k 2 --online 10
+    printf 'x,y\n1,2\n3,4\n5\n' >ragged.csv
+    expect_error 1 "line 4 has 1 field" "$fit" ragged.csv -k 1 --online 10
+    ;;
+
   stdin_and_formats)
     # CRLF line ends, a byte-order mark, quoted header fields, blank lines, spaces around cells
     printf '\xEF\xBB\xBF"first, x",second,"third ""z"""\r\n1,2,3\r\n\r\n 4 , 5 ,6\r\n7,"8",9\r\n10,11,12\r\n' >crlf.csv

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+// Online (stepwise) EM, GaussianMixture::partial_fit: rho = 1 is one EM iteration bit for bit, the
+// running statistics follow numpy's blend (tests/reference/generate_online.py), the reference-point
+// shift, convergence to the true model on a stream, option and batch errors, strong guarantee.
+
+#include <Eigen/Dense>
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <gaussmix/gaussmix.hpp>
+#include <gaussmix/io.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "reference_fixture.hpp"
+
+namespace {
+
+using gaussmix::CovarianceType;
+using gaussmix::Options;
+
+template <class Body>
+void for_each_covariance_type(Body&& body) {
+  SECTION("Full") { body(CovarianceType::Full); }
+  SECTION("Diagonal") { body(CovarianceType::Diagonal); }
+  SECTION("Spherical") { body(CovarianceType::Spherical); }
+  SECTION("Tied") { body(CovarianceType::Tied); }
+}
+
+// A 3-component mixture in d = 3, offset from the origin.
+template <typename Scalar>
+gaussmix::GaussianMixture<Scalar> small_truth() {
+  Options o;
+  o.n_components = 3;
+  gaussmix::GaussianMixture<Scalar> truth(o);
+  Eigen::Vector3d w(0.5, 0.3, 0.2);
+  Eigen::MatrixXd means(3, 3);
+  means << 10, 10, 10, 14, 10, 8, 10, 15, 12;
+  std::vector<Eigen::Matrix<Scalar, -1, -1>> covs;
+  for (int k = 0; k < 3; ++k) {
+    Eigen::MatrixXd c = Eigen::MatrixXd::Identity(3, 3) * (0.5 + 0.3 * k);
+    c(0, 1) = c(1, 0) = 0.2;
+    covs.push_back(c.cast<Scalar>());
+  }
+  truth.set_parameters(w.cast<Scalar>(), means.cast<Scalar>(), covs);
+  return truth;
+}
+
+// Largest difference relative to the largest entry of the reference.
+template <class A, class B>
+double relative_error(const A& actual, const B& expected) {
+  const Eigen::MatrixXd a = actual.template cast<double>(), b = expected.template cast<double>();
+  if (a.rows() != b.rows() || a.cols() != b.cols()) return INFINITY;
+  return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), 1e-300);
+}
+
+template <class A, class B>
+bool identical(const A& a, const B& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+
+template <typename Scalar>
+void require_identical_models(const gaussmix::GaussianMixture<Scalar>& a, const gaussmix::GaussianMixture<Scalar>& b) {
+  REQUIRE(identical(a.weights(), b.weights()));
+  REQUIRE(identical(a.means(), b.means()));
+  for (int k = 0; k < a.n_components(); ++k) REQUIRE(identical(a.covariance(k), b.covariance(k)));
+}
+
+template <typename Scalar>
+void check_rho_one(CovarianceType type) {
+  const auto truth = small_truth<Scalar>();
+  const Eigen::Matrix<Scalar, -1, -1> X = truth.sample(3000, 7);
+  Eigen::VectorXd w(X.rows());
+  for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = 0.5 + (i % 7) * 0.25;
+  Options o;
+  o.n_components = 3;
+  o.covariance_type = type;
+  o.seed = 11;
+
+  // The first call on an unfitted model: the same initialisation as fit, then one EM iteration.
+  Options one = o;
+  one.max_iter = 1;
+  gaussmix::GaussianMixture<Scalar> online(o), batch(one);
+  online.partial_fit(X);
+  batch.fit(X);
+  require_identical_models(online, batch);
+  REQUIRE(online.online_steps() == 1);
+
+  // From the same parameters (the first update after set_parameters has rho = 1), with weights.
+  Options warm = one;
+  warm.warm_start = true;
+  gaussmix::GaussianMixture<Scalar> from(warm);
+  from.set_parameters(online.weights(), online.means(), online.covariances());
+  gaussmix::GaussianMixture<Scalar> online2 = from;
+  const auto result = online2.partial_fit(X, w);
+  const auto fitted = from.fit(X, w);
+  require_identical_models(online2, from);
+  REQUIRE(result.lower_bound == fitted.lower_bound);
+
+  // constant_step = 1 in the middle of a stream: again exactly one EM iteration from the current parameters.
+  Options constant = o;
+  constant.online.constant_step = 1.0;
+  gaussmix::GaussianMixture<Scalar> stream(constant);
+  stream.partial_fit(X.topRows(1000));
+  stream.partial_fit(X.middleRows(1000, 1000));
+  from.set_parameters(stream.weights(), stream.means(), stream.covariances());
+  stream.partial_fit(X);
+  from.fit(X);
+  require_identical_models(stream, from);
+  REQUIRE(stream.online_steps() == 3);
+}
+
+}  // namespace
+
+TEST_CASE("partial_fit with rho = 1 is one EM iteration, bit for bit", "[online]") {
+  for_each_covariance_type([](CovarianceType type) {
+    check_rho_one<double>(type);
+    check_rho_one<float>(type);
+  });
+}
+
+TEST_CASE("shift_reference moves second moments to new reference points exactly", "[online]") {
+  for_each_covariance_type([](CovarianceType type) {
+    const auto truth = small_truth<double>();
+    const Eigen::MatrixXd X = truth.sample(500, 3);
+    gaussmix::GaussianMixtureXd model(truth);
+    Eigen::MatrixXd resp;
+    model.e_step(X, resp);
+    Eigen::MatrixXd a = truth.means(), b = truth.means();
+    b.array() += 0.75;
+    b(1, 2) -= 3;
+    auto stats_about = [&](const Eigen::MatrixXd& reference) {
+      gaussmix::SufficientStatistics<> s;
+      s.reset(type, reference);
+      for (Eigen::Index i = 0; i < X.rows(); ++i)
+        for (int k = 0; k < 3; ++k) {
+          const Eigen::RowVectorXd diff = X.row(i) - reference.row(k);
+          const double r = std::exp(resp(i, k));
+          s.weight(k) += r;
+          s.first.row(k) += r * diff;
+          if (type == CovarianceType::Full) s.second[k] += r * diff.transpose() * diff;
+          if (type == CovarianceType::Tied) s.second[0] += r * diff.transpose() * diff;
+          if (type == CovarianceType::Diagonal || type == CovarianceType::Spherical)
+            s.second_diagonal.row(k) += r * diff.cwiseProduct(diff);
+        }
+      return s;
+    };
+    auto shifted = stats_about(a);
+    shifted.shift_reference(b);
+    const auto direct = stats_about(b);
+    REQUIRE(shifted.reference == b);
+    REQUIRE(relative_error(shifted.first, direct.first) < 1e-11);
+    for (std::size_t k = 0; k < direct.second.size(); ++k)
+      REQUIRE(relative_error(shifted.second[k], direct.second[k]) < 1e-11);
+    if (direct.second_diagonal.size())
+      REQUIRE(relative_error(shifted.second_diagonal, direct.second_diagonal) < 1e-11);
+  });
+}
+
+TEST_CASE("partial_fit's running statistics and parameters equal numpy's stepwise EM", "[online]") {
+  for (const std::string name : {"full", "diag", "spherical", "tied"}) {
+    INFO(name);
+    const auto doc = gaussmix_test::load_json("online_" + name + ".json");
+    Options o;
+    o.n_components = doc["n_components"].get<int>();
+    o.reg_covar = doc["reg_covar"].get<double>();
+    o.online.step_decay = doc["step_decay"].get<double>();
+    o.online.step_offset = doc["step_offset"].get<double>();
+    o.covariance_type = name == "full"   ? CovarianceType::Full
+                        : name == "diag" ? CovarianceType::Diagonal
+                        : name == "tied" ? CovarianceType::Tied
+                                         : CovarianceType::Spherical;
+    const int K = o.n_components;
+    gaussmix::GaussianMixtureXd model(o);
+    const Eigen::MatrixXd means = gaussmix_test::to_matrix(doc["means"]);
+    const Eigen::Index d = means.cols();
+    auto dense = [&](const gaussmix_test::json& covs) {
+      std::vector<Eigen::MatrixXd> out;
+      for (int k = 0; k < K; ++k) {
+        if (name == "full") out.push_back(gaussmix_test::to_matrix(covs[k]));
+        if (name == "tied") out.push_back(gaussmix_test::to_matrix(covs));
+        if (name == "diag") out.push_back(gaussmix_test::to_vector(covs[k]).asDiagonal());
+        if (name == "spherical") out.push_back(Eigen::MatrixXd::Identity(d, d) * covs[k].get<double>());
+      }
+      return out;
+    };
+    model.set_parameters(gaussmix_test::to_vector(doc["weights"]), means, dense(doc["covariances"]));
+    int t = 0;
+    for (const auto& step : doc["steps"]) {
+      INFO("step " << ++t);
+      const auto result = model.partial_fit(gaussmix_test::to_matrix(step["X"]),
+                                            gaussmix_test::to_vector(step["sample_weight"]));
+      // The data sit near 100: log densities of about -5 carry rounding of ~1e-11 either side.
+      REQUIRE(std::abs(result.lower_bound - step["lower_bound"].get<double>()) < 1e-9);
+      // Normalised, about the origin (numpy's form): shift a copy to zero reference points.
+      auto s = model.online_statistics();
+      s.shift_reference(Eigen::MatrixXd::Zero(K, d));
+      const double W = s.total_weight;
+      REQUIRE(relative_error(s.weight / W, gaussmix_test::to_vector(step["weight"])) < 1e-11);
+      REQUIRE(relative_error(s.first / W, gaussmix_test::to_matrix(step["first"])) < 1e-11);
+      REQUIRE(std::abs(s.log_likelihood / W - step["log_likelihood"].get<double>()) < 1e-9);
+      for (int k = 0; k < K; ++k) {
+        Eigen::MatrixXd expected;
+        if (name == "full") expected = gaussmix_test::to_matrix(step["second"][k]);
+        if (name == "tied" && k == 0) expected = gaussmix_test::to_matrix(step["second"]);
+        if (name == "diag" || name == "spherical")
+          expected = gaussmix_test::to_matrix(step["second"][k]).diagonal().transpose();
+        if (expected.size() == 0) continue;
+        const Eigen::MatrixXd got =
+            (name == "full" || name == "tied")
+                ? Eigen::MatrixXd(Eigen::MatrixXd(s.second[k]).selfadjointView<Eigen::Lower>())
+                : Eigen::MatrixXd(s.second_diagonal.row(k));
+        REQUIRE(relative_error(got / W, expected) < 1e-11);
+      }
+      REQUIRE(relative_error(model.weights(), gaussmix_test::to_vector(step["weights"])) < 1e-11);
+      REQUIRE(relative_error(model.means(), gaussmix_test::to_matrix(step["means"])) < 1e-11);
+      const auto expected = dense(step["covariances"]);
+      for (int k = 0; k < K; ++k)
+        REQUIRE(relative_error(model.covariance(k), expected[k]) < 1e-9);
+    }
+    REQUIRE(model.online_steps() == 5);
+  }
+}
+
+TEST_CASE("partial_fit over 200 batches of 5000 rows reaches the true model's held-out log-likelihood",
+          "[online]") {
+  // 5 components in d = 4, well apart but overlapping a little; default OnlineOptions.
+  Options o;
+  o.n_components = 5;
+  gaussmix::GaussianMixtureXd truth(o);
+  Eigen::VectorXd w(5);
+  w << 0.3, 0.25, 0.2, 0.15, 0.1;
+  Eigen::MatrixXd means(5, 4);
+  means << 0, 0, 0, 0, 5, 0, 1, 0, 0, 5, 0, -2, -4, 1, 4, 2, 3, -4, -3, 4;
+  std::vector<Eigen::MatrixXd> covs;
+  for (int k = 0; k < 5; ++k) {
+    Eigen::MatrixXd c = Eigen::MatrixXd::Identity(4, 4) * (0.6 + 0.2 * k);
+    c(0, 1) = c(1, 0) = 0.3;
+    c(2, 3) = c(3, 2) = -0.2;
+    covs.push_back(c);
+  }
+  truth.set_parameters(w, means, covs);
+  const Eigen::MatrixXd held_out = truth.sample(100000, 99);
+  const double best = truth.score(held_out);
+  gaussmix::GaussianMixtureXd model(o);
+  for (int b = 0; b < 200; ++b) model.partial_fit(truth.sample(5000, 1000 + static_cast<std::uint64_t>(b)));
+  const double reached = model.score(held_out);
+  INFO("true model " << best << ", online " << reached);
+  REQUIRE(std::abs(best - reached) < 0.02);
+  REQUIRE(model.online_steps() == 200);
+}
+
+TEST_CASE("partial_fit rejects bad options and bad batches, and changes nothing when it throws", "[online]") {
+  auto rejects = [](auto change, const std::string& field) {
+    Options o;
+    change(o);
+    REQUIRE_THROWS_WITH(gaussmix::GaussianMixtureXd(o), Catch::Contains("gaussmix: Options::online." + field));
+  };
+  rejects([](Options& o) { o.online.step_decay = 0.5; }, "step_decay");
+  rejects([](Options& o) { o.online.step_decay = 1.5; }, "step_decay");
+  rejects([](Options& o) { o.online.step_decay = std::nan(""); }, "step_decay");
+  rejects([](Options& o) { o.online.step_offset = -1; }, "step_offset");
+  rejects([](Options& o) { o.online.step_offset = INFINITY; }, "step_offset");
+  rejects([](Options& o) { o.online.constant_step = 0.0; }, "constant_step");
+  rejects([](Options& o) { o.online.constant_step = 1.01; }, "constant_step");
+
+  Options o;
+  o.n_components = 3;
+  gaussmix::GaussianMixtureXd model(o);
+  const Eigen::MatrixXd X = small_truth<double>().sample(600, 5);
+  REQUIRE_THROWS_AS(model.partial_fit(X.topRows(2)), std::invalid_argument);
+  REQUIRE_THROWS_WITH(model.partial_fit(X.topRows(2)), Catch::Contains("fewer than n_components = 3"));
+  REQUIRE_FALSE(model.is_fitted());
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(300);
+  w.tail(298).setZero();
+  REQUIRE_THROWS_AS(model.partial_fit(X.topRows(300), w), std::invalid_argument);
+  REQUIRE_FALSE(model.is_fitted());
+
+  model.partial_fit(X.topRows(300));
+  model.partial_fit(X.middleRows(300, 100));
+  const gaussmix::GaussianMixtureXd before = model;
+  Eigen::MatrixXd bad = X.bottomRows(200);
+  bad(17, 1) = std::nan("");
+  REQUIRE_THROWS_WITH(model.partial_fit(bad), Catch::Contains("gaussmix: partial_fit: X(17, 1)"));
+  REQUIRE_THROWS_WITH(model.partial_fit(Eigen::MatrixXd::Ones(10, 2)), Catch::Contains("partial_fit"));
+  REQUIRE_THROWS_AS(model.partial_fit(X.bottomRows(10), Eigen::VectorXd::Constant(10, -1.0)), std::invalid_argument);
+  // A batch far away: zero density under every component in double.
+  REQUIRE_THROWS_AS(model.partial_fit(Eigen::MatrixXd::Constant(5, 3, 1e160)), gaussmix::NumericalError);
+  require_identical_models(model, before);
+  REQUIRE(model.online_steps() == 2);
+  REQUIRE(identical(model.online_statistics().first, before.online_statistics().first));
+  // A batch smaller than K is fine once the model has parameters.
+  model.partial_fit(X.bottomRows(1));
+  REQUIRE(model.online_steps() == 3);
+  // fit and set_parameters start the online state again.
+  model.set_parameters(before.weights(), before.means(), before.covariances());
+  REQUIRE(model.online_steps() == 0);
+}
+
+TEST_CASE("save_json mid-stream, load_json, continue: bit-identical to the uninterrupted stream", "[online][io]") {
+  for_each_covariance_type([](CovarianceType type) {
+    const auto truth = small_truth<double>();
+    Options o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    o.online.step_decay = 0.7;
+    o.online.step_offset = 1.5;
+    gaussmix::GaussianMixtureXd straight(o);
+    for (int b = 0; b < 6; ++b) straight.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    gaussmix::GaussianMixtureXd first(o);
+    for (int b = 0; b < 3; ++b) first.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    std::stringstream file;
+    gaussmix::save_json(first, file);
+    auto resumed = gaussmix::load_json(file);
+    REQUIRE(resumed.online_steps() == 3);
+    REQUIRE(resumed.options().online.step_decay == 0.7);
+    REQUIRE(resumed.options().online.step_offset == 1.5);
+    for (int b = 3; b < 6; ++b) resumed.partial_fit(truth.sample(400, 50 + static_cast<std::uint64_t>(b)));
+    require_identical_models(resumed, straight);
+    REQUIRE(identical(resumed.online_statistics().first, straight.online_statistics().first));
+    REQUIRE(resumed.online_statistics().total_weight == straight.online_statistics().total_weight);
+
+    // constant_step is kept too; a damaged state is refused with a FormatError.
+    Options c = o;
+    c.online.constant_step = 0.25;
+    gaussmix::GaussianMixtureXd drifting(c);
+    drifting.partial_fit(truth.sample(400, 1));
+    drifting.partial_fit(truth.sample(400, 2));
+    std::stringstream text;
+    gaussmix::save_json(drifting, text);
+    const std::string saved = text.str();
+    std::stringstream again(saved);
+    REQUIRE(*gaussmix::load_json(again).options().online.constant_step == 0.25);
+    auto doc = nlohmann::json::parse(saved);
+    doc["online_state"]["total_weight"] = -1;
+    std::stringstream damaged(doc.dump());
+    REQUIRE_THROWS_AS(gaussmix::load_json(damaged), gaussmix::FormatError);
+    doc = nlohmann::json::parse(saved);
+    doc["online_state"]["first"].erase(0);
+    std::stringstream short_first(doc.dump());
+    REQUIRE_THROWS_WITH(gaussmix::load_json(short_first), Catch::StartsWith("gaussmix: load_json: \"online_state\".first"));
+    // A version-1 file without the online fields (0.1's) still loads, with the default step sizes.
+    doc = nlohmann::json::parse(saved);
+    doc.erase("online_state");
+    doc["options"].erase("online");
+    std::stringstream old(doc.dump());
+    const auto plain = gaussmix::load_json(old);
+    REQUIRE(plain.online_steps() == 0);
+    REQUIRE(plain.options().online.step_decay == gaussmix::OnlineOptions{}.step_decay);
+  });
+}
+
+TEST_CASE("fit_source in mini-batch mode is partial_fit over the source's rows, batch by batch", "[online][stream]") {
+  for_each_covariance_type([](CovarianceType type) {
+    const auto truth = small_truth<double>();
+    const Eigen::MatrixXd X = truth.sample(10500, 21);
+    Options o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    gaussmix::StreamOptions stream;
+    stream.batch_rows = 1000;
+    stream.passes = 2;
+
+    gaussmix::GaussianMixtureXd by_hand(o);
+    for (int pass = 0; pass < 2; ++pass)
+      for (Eigen::Index start = 0; start < X.rows(); start += 1000)
+        by_hand.partial_fit(X.middleRows(start, std::min<Eigen::Index>(1000, X.rows() - start)));
+
+    // Source blocks of 777 rows are re-cut into batches of 1000: the same updates.
+    gaussmix::GaussianMixtureXd from_matrix(o);
+    const auto result = gaussmix::fit_source(from_matrix, gaussmix::MatrixSource(X, 777), stream);
+    require_identical_models(from_matrix, by_hand);
+    REQUIRE(result.n_iter == 22);
+    REQUIRE(result.history.size() == 2);
+    REQUIRE(from_matrix.online_steps() == 22);
+
+    // The same rows from a binary file.
+    const std::string path = "test_online_minibatch_" + std::string(gaussmix::to_string(type)) + ".f64";
+    {
+      const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> rows = X;
+      std::ofstream out(path, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * 8));
+    }
+    gaussmix::GaussianMixtureXd from_file(o);
+    gaussmix::fit_source(from_file, gaussmix::BinaryFileSource<double>(path, 3), stream);
+    std::remove(path.c_str());
+    require_identical_models(from_file, by_hand);
+    // Two passes come close to full EM of the same type (the truth's full covariances are not every type's).
+    const Eigen::MatrixXd held_out = truth.sample(20000, 22);
+    gaussmix::GaussianMixtureXd batch(o);
+    batch.fit(X);
+    REQUIRE(std::abs(from_file.score(held_out) - batch.score(held_out)) < 0.02);
+  });
+}
+
+TEST_CASE("fit_source mini-batch options are validated and a failure changes nothing", "[online][stream]") {
+  const Eigen::MatrixXd X = small_truth<double>().sample(500, 4);
+  Options o;
+  o.n_components = 3;
+  gaussmix::GaussianMixtureXd model(o);
+  gaussmix::StreamOptions s;
+  s.batch_rows = 2;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::batch_rows must be >= n_components"));
+  s.batch_rows = -1;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::batch_rows must be >= 0"));
+  s.batch_rows = 100;
+  s.passes = 0;
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X), s),
+                      Catch::Contains("StreamOptions::passes must be >= 1"));
+  s.passes = 1;
+  Eigen::MatrixXd bad = X;
+  bad(250, 0) = std::nan("");
+  REQUIRE_THROWS_AS(gaussmix::fit_source(model, gaussmix::MatrixSource(bad), s), std::invalid_argument);
+  REQUIRE_FALSE(model.is_fitted());
+  REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X.topRows(2)), s),
+                      Catch::Contains("fewer than n_components"));
+}
