@@ -35,6 +35,11 @@ INIT_METHODS = {
     "random": _core.InitMethod.Random,
     "random_from_data": _core.InitMethod.RandomFromData,
 }
+# scikit-learn's message for a covariance that is not positive definite.
+ESTIMATE_PRECISION_ERROR = (
+    "Fitting the mixture model failed because some components have ill-defined empirical covariance (for instance "
+    "caused by singleton or collapsed samples). Try to decrease the number of components, or increase reg_covar."
+)
 _MODEL_CLASSES = {np.dtype(np.float64): _core.Model64, np.dtype(np.float32): _core.Model32}
 
 
@@ -95,10 +100,6 @@ def check_common_params(estimator):
         raise _interval_error(p, "reg_covar", p.reg_covar, "a float in the range [0.0, inf)")
     if not (integral(p.max_iter) and p.max_iter >= 0):
         raise _interval_error(p, "max_iter", p.max_iter, "an int in the range [0, inf)")
-    if p.max_iter == 0:
-        raise ValueError(
-            "gaussmix: max_iter = 0 (initialisation only) is not supported; use max_iter >= 1"
-        )
     if not (integral(p.n_init) and p.n_init >= 1):
         raise _interval_error(p, "n_init", p.n_init, "an int in the range [1, inf)")
     if not isinstance(p.init_params, str) or p.init_params not in INIT_METHODS:
@@ -207,9 +208,10 @@ def check_initial_values(estimator, n_features):
         w = np.asarray(estimator.weights_init, dtype=np.float64)
         _check_shape(w, (K,), "weights")
         if w.min() < 0.0 or w.max() > 1.0:
+            # Word for word scikit-learn 1.2's message, which prints the minimum first.
             raise ValueError(
                 "The parameter 'weights' should be in the range [0, 1], but got max value %.5f, min value %.5f"
-                % (w.max(), w.min())
+                % (w.min(), w.max())
             )
         if not np.allclose(np.abs(1.0 - np.sum(w)), 0.0):
             raise ValueError("The parameter 'weights' should be normalized, but got sum(weights) = %.5f" % np.sum(w))
@@ -431,9 +433,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
                 )
         options = base_options(self, seed_from_random_state(self.random_state))
-        model, result = model_class.fit(options, X, weights, threads_from_n_jobs(self.n_jobs), previous, init)
+        previous_lower_bound = self.lower_bound_ if warm else float("nan")
+        try:
+            model, result = model_class.fit(
+                options, X, weights, threads_from_n_jobs(self.n_jobs), previous, previous_lower_bound, init
+            )
+        except _core.NumericalError as error:
+            if "positive definite" not in str(error):
+                raise
+            # scikit-learn's sentence first, so code matching its message still matches.
+            raise _core.NumericalError(f"{ESTIMATE_PRECISION_ERROR} ({error})") from None
         self._set_fitted(model, result, X.dtype)
-        if not self.converged_:
+        if not self.converged_ and self.max_iter > 0:
             warnings.warn(
                 "Initialization %d did not converge. Try different init parameters, or increase max_iter, "
                 "tol or check for degenerate data." % (1 if warm else self.n_init),

@@ -13,7 +13,9 @@
 #include <gaussmix/gaussmix.hpp>
 #include <gaussmix/stream.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,28 +102,60 @@ class Model {
   explicit Model(const Options& options) : model_(options) {}
 
   // Fits a new model with `options`; with options.warm_start and a fitted `previous`, starts from it.
+  // scikit-learn semantics the library's fit does not have, kept here in the binding:
+  // - a warm start compares its first lower bound with the previous fit's (previous_lower_bound), so
+  //   repeated warm fits with max_iter = 1 end up converged_;
+  // - max_iter = 0 sets the initial parameters (weights_init / means_init / precisions_init over
+  //   the init method's) and runs no iteration.
   static std::pair<std::shared_ptr<Model>, py::tuple> fit(Options options, RowRef<Scalar> X,
                                                           std::optional<WeightRef> sample_weight, int threads,
-                                                          const Model* previous, const InitOverrides& init) {
+                                                          const Model* previous, double previous_lower_bound,
+                                                          const InitOverrides& init) {
     VerboseSink sink(options);
+    const bool warm = options.warm_start && previous && previous->model_.is_fitted();
+    const bool init_only = options.max_iter == 0;
+    if (init_only) options.max_iter = 1;  // the library requires >= 1; no iteration is run below
+    bool stopped_converged = false;
+    if (warm && std::isfinite(previous_lower_bound)) {
+      const double tol = options.tol;
+      options.callback = [previous_lower_bound, tol, &stopped_converged](const gaussmix::IterationInfo& info) {
+        if (info.iteration == 1 && std::abs(info.lower_bound - previous_lower_bound) < tol) {
+          stopped_converged = true;
+          return false;
+        }
+        return true;
+      };
+    }
     auto next = std::make_shared<Model>(options);
     FitResult result;
     {
       py::gil_scoped_release release;
       ThreadCount scope(threads);
-      if (options.warm_start && previous && previous->model_.is_fitted()) {
+      if (warm) {
         const Mixture& old = previous->model_;
         next->model_.set_parameters(old.weights(), old.means(), old.covariances());
       }
       Eigen::VectorXd w;
       if (sample_weight) w = *sample_weight;
       const Eigen::VectorXd* wp = sample_weight ? &w : nullptr;
-      if (!init.any() || (options.warm_start && next->model_.is_fitted())) {
+      if (init_only) {
+        result.converged = false;
+        result.n_iter = 0;
+        result.lower_bound = -std::numeric_limits<double>::infinity();
+        if (!warm) {
+          gaussmix::detail::Random rng(gaussmix::detail::run_seed(options.seed, 0));
+          const auto p = next->initial(X, wp, init, rng);
+          std::vector<Matrix> covariances;
+          for (int k = 0; k < p.n_components(); ++k) covariances.push_back(p.covariances.dense(k));
+          next->model_.set_parameters(p.weights, p.means, covariances);
+        }
+      } else if (!init.any() || warm) {
         result = sample_weight ? next->model_.fit(X, w) : next->model_.fit(X);
       } else {
         result = next->fit_with_overrides(X, wp, init);
       }
     }
+    if (stopped_converged) result.converged = true;
     return {next, fit_result(result)};
   }
 
@@ -174,24 +208,27 @@ class Model {
     return out;
   }
 
-  // fit() with part of each run's starting parameters replaced: the library's initialisation
-  // (same engine per run as fit) for what the caller did not give, then the caller's values.
-  FitResult fit_with_overrides(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const InitOverrides& init) {
+  // One run's starting parameters: the library's initialisation (the same engine per run as fit)
+  // for what the caller did not give, then the caller's values.
+  gaussmix::Parameters<Scalar, Eigen::Dynamic> initial(const RowRef<Scalar>& X, const Eigen::VectorXd* w,
+                                                       const InitOverrides& init, gaussmix::detail::Random& rng) const {
     const Options& options = model_.options();
-    const int d = static_cast<int>(X.cols());
-    gaussmix::BlockedExpectation<Scalar, Eigen::Dynamic, RowRef<Scalar>> expectation(X, w, options.n_components);
-    auto initialise = [&](gaussmix::detail::Random& rng) {
-      const bool need_library_init = !(init.weights && init.means && init.covariances);
-      gaussmix::Parameters<Scalar, Eigen::Dynamic> p;
-      if (need_library_init) p = gaussmix::initial_parameters<Scalar, Eigen::Dynamic>(X, w, options, rng);
-      if (init.weights) p.weights = init.weights->template cast<Scalar>();
-      if (init.means) p.means = init.means->template cast<Scalar>();
-      if (init.covariances)
-        p.covariances = gaussmix::Covariances<Scalar, Eigen::Dynamic>::from_dense(options.covariance_type, d,
-                                                                               cast_all(*init.covariances));
-      return p;
-    };
-    return model_.fit_with(initialise, expectation);
+    gaussmix::Parameters<Scalar, Eigen::Dynamic> p;
+    if (!(init.weights && init.means && init.covariances))
+      p = gaussmix::initial_parameters<Scalar, Eigen::Dynamic>(X, w, options, rng);
+    if (init.weights) p.weights = init.weights->template cast<Scalar>();
+    if (init.means) p.means = init.means->template cast<Scalar>();
+    if (init.covariances)
+      p.covariances = gaussmix::Covariances<Scalar, Eigen::Dynamic>::from_dense(
+          options.covariance_type, static_cast<int>(X.cols()), cast_all(*init.covariances));
+    return p;
+  }
+
+  // fit() with part of each run's starting parameters given by the caller.
+  FitResult fit_with_overrides(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const InitOverrides& init) {
+    gaussmix::BlockedExpectation<Scalar, Eigen::Dynamic, RowRef<Scalar>> expectation(X, w,
+                                                                                   model_.options().n_components);
+    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(X, w, init, rng); }, expectation);
   }
 
   Mixture model_;
@@ -208,7 +245,7 @@ void bind_model(py::module_& m, const char* name) {
   using M = Model<Scalar>;
   py::class_<M, std::shared_ptr<M>>(m, name)
       .def_static("fit", &M::fit, py::arg("options"), py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
-                  py::arg("threads"), py::arg("previous"), py::arg("init"))
+                  py::arg("threads"), py::arg("previous"), py::arg("previous_lower_bound"), py::arg("init"))
       .def_static("from_parameters", &M::from_parameters, py::arg("options"), py::arg("weights"), py::arg("means"),
                   py::arg("covariances"))
       .def("weights", &M::weights)
