@@ -12,7 +12,7 @@ The workload files come from make_data (see benchmarks/README.md):
     cmake -S benchmarks -B benchmarks/build && cmake --build benchmarks/build --target make_data
     benchmarks/build/make_data benchmarks/build/data
 usage: bench_python.py [--data benchmarks/build/data] [--workloads abcde] [--reps 5] [--rows N]
-                       [--threads 1] [--out report.md]
+                       [--threads 1] [--reg 0] [--out report.md]
 """
 import argparse
 import os
@@ -52,6 +52,7 @@ def main():
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--rows", type=int, default=0, help="use only the first N rows (a quick check)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--reg", type=float, default=0.0, help="reg_covar (0 as the C++ benchmarks; use 1e-6 with --rows)")
     parser.add_argument("--out", default="", help="also write the markdown table to this file")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -81,7 +82,7 @@ def main():
             n_components=K,
             covariance_type=cov_type,
             tol=0.0,
-            reg_covar=0.0,
+            reg_covar=args.reg,
             max_iter=args.iters,
             weights_init=weights,
             means_init=means,

@@ -33,13 +33,16 @@ def eigen_include():
     sys.exit("gaussmix: Eigen 3.4 not found (Debian: apt-get install libeigen3-dev; or set EIGEN3_INCLUDE_DIR)")
 
 
+# Built on the machine that runs it, so for its instruction set by default (AVX2/FMA where present);
+# GAUSSMIX_MARCH= (empty) builds for the compiler's default target, e.g. for a shared venv.
+march = os.environ.get("GAUSSMIX_MARCH", "native")
 openmp = [] if os.environ.get("GAUSSMIX_NO_OPENMP") else ["-fopenmp"]
 extension = Pybind11Extension(
     "gaussmix._core",
     [os.path.relpath(os.path.join(here, "src", "core.cpp"), here)],
     include_dirs=[include, eigen_include()],
     define_macros=[("EIGEN_DONT_PARALLELIZE", None)],
-    extra_compile_args=["-O3"] + openmp,
+    extra_compile_args=["-O3"] + ([f"-march={march}"] if march else []) + openmp,
     extra_link_args=openmp,
     cxx_std=17,
 )
