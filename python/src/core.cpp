@@ -135,8 +135,16 @@ class Model {
         const Mixture& old = previous->model_;
         next->model_.set_parameters(old.weights(), old.means(), old.covariances());
       }
+      const bool plain_fit = !init_only && (!init.any() || warm);
       Eigen::VectorXd w;
-      if (sample_weight) w = *sample_weight;
+      if (plain_fit) {
+        if (sample_weight) w = *sample_weight;  // fit() checks and scales them
+      } else {
+        // The paths that bypass fit(): the same checks of X and of the weights, the same scaling.
+        gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
+        if (sample_weight)
+          w = gaussmix::detail::scaled_sample_weight(*sample_weight, X.rows(), options.n_components, "fit");
+      }
       const Eigen::VectorXd* wp = sample_weight ? &w : nullptr;
       if (init_only) {
         result.converged = false;
@@ -149,7 +157,7 @@ class Model {
           for (int k = 0; k < p.n_components(); ++k) covariances.push_back(p.covariances.dense(k));
           next->model_.set_parameters(p.weights, p.means, covariances);
         }
-      } else if (!init.any() || warm) {
+      } else if (plain_fit) {
         result = sample_weight ? next->model_.fit(X, w) : next->model_.fit(X);
       } else {
         result = next->fit_with_overrides(X, wp, init);

@@ -170,6 +170,11 @@ def test_errors_and_warnings(X):
         GaussianMixture(3, weights_init=[0.5, 0.5, 0.5]).fit(X)
     with pytest.raises(ValueError, match="sample_weight|weight"):
         GaussianMixture(2).fit(X, sample_weight=-np.ones(X.shape[0]))
+    given = dict(weights_init=[0.5, 0.5], means_init=[[0, 0], [6, 1]], precisions_init=np.ones(2))
+    with pytest.raises(ValueError, match="weight"):  # also when the starting parameters are given
+        GaussianMixture(2, covariance_type="spherical", **given).fit(X, sample_weight=-np.ones(X.shape[0]))
+    with pytest.raises(ValueError, match="weight"):
+        GaussianMixture(2, covariance_type="spherical", max_iter=0, **given).fit(X, sample_weight=-np.ones(X.shape[0]))
     with pytest.warns(gaussmix.ConvergenceWarning):
         GaussianMixture(3, max_iter=1, random_state=0).fit(X)
     # A degenerate covariance (all points equal, no regularisation) is a ValueError, as in scikit-learn.
@@ -190,6 +195,16 @@ def test_warm_start_continues(X):
             warm.fit(X)
     for name in FITTED:
         np.testing.assert_allclose(getattr(cold, name), getattr(warm, name), rtol=1e-10, atol=1e-12)
+
+
+def test_max_iter_zero_keeps_the_starting_parameters(X):
+    start = dict(weights_init=[0.2, 0.3, 0.5], means_init=[[0.0, 0.0], [6.0, 1.0], [-1.0, 7.0]])
+    gmm = GaussianMixture(3, covariance_type="diag", max_iter=0, random_state=0, **start).fit(X)
+    np.testing.assert_array_equal(gmm.weights_, start["weights_init"])
+    np.testing.assert_array_equal(gmm.means_, start["means_init"])
+    assert gmm.n_iter_ == 0 and not gmm.converged_ and gmm.lower_bound_ == -np.inf
+    # The covariances are those of the init method, as one fit iteration would start from.
+    assert np.all(gmm.covariances_ > 0)
 
 
 def test_verbose_prints_to_stdout(X, capsys):
