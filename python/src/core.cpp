@@ -197,7 +197,9 @@ class Model {
     py::gil_scoped_release release;
     return model_.predict(X);
   }
-  RowMatrix<Scalar> predict_proba(RowRef<Scalar> X) const {
+  // Column-major n x K, as the library computes it: returned as a Fortran-ordered array without the
+  // transposing copy (a second n x K allocation, slow to fault in when n x K is large).
+  typename Mixture::Responsibilities predict_proba(RowRef<Scalar> X) const {
     py::gil_scoped_release release;
     return model_.predict_proba(X);
   }
