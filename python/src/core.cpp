@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+// gaussmix._core: the thin compiled layer under the Python package. It holds the C++ calls only;
+// argument checking, scikit-learn's names and attribute shapes live in gaussmix/_gaussian_mixture.py.
+//
+// Arrays cross as Eigen::Ref<const row-major matrix> with noconvert(): a C-contiguous array of the
+// model's scalar type is read in place, anything else is refused (the Python layer converts once,
+// before the call). The GIL is released around every call into the library.
+#include <pybind11/eigen.h>
+#include <pybind11/iostream.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <gaussmix/gaussmix.hpp>
+#include <gaussmix/stream.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+
+namespace {
+
+using gaussmix::CovarianceType;
+using gaussmix::FitResult;
+using gaussmix::Options;
+
+template <typename Scalar>
+using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename Scalar>
+using RowRef = Eigen::Ref<const RowMatrix<Scalar>>;
+using WeightRef = Eigen::Ref<const Eigen::VectorXd>;
+
+// Sets the OpenMP thread count of the calling thread for the duration of one call (the ICV is
+// per thread, so concurrent Python threads do not interfere). threads <= 0 keeps the current count.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int threads) {
+#ifdef _OPENMP
+    previous_ = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+  }
+  ~ThreadCount() {
+#ifdef _OPENMP
+    omp_set_num_threads(previous_);
+#endif
+  }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int previous_ = 1;
+};
+
+// Progress lines (Options::verbose) go to Python's sys.stdout, as scikit-learn's print() does.
+// pythonbuf takes the GIL itself when it flushes; it is created and destroyed with the GIL held.
+struct VerboseSink {
+  std::unique_ptr<py::detail::pythonbuf> buffer;
+  std::unique_ptr<std::ostream> stream;
+  explicit VerboseSink(Options& options) {
+    if (options.verbose <= 0) return;
+    buffer = std::make_unique<py::detail::pythonbuf>(py::module_::import("sys").attr("stdout"));
+    stream = std::make_unique<std::ostream>(buffer.get());
+    options.verbose_stream = stream.get();
+  }
+  ~VerboseSink() {
+    if (stream) stream->flush();
+  }
+};
+
+// Starting values given by the caller (scikit-learn's weights_init / means_init / precisions_init,
+// the latter already turned into covariances): each replaces its part of every run's initialisation.
+struct InitOverrides {
+  std::optional<Eigen::VectorXd> weights;
+  std::optional<Eigen::MatrixXd> means;
+  std::optional<std::vector<Eigen::MatrixXd>> covariances;
+  bool any() const { return weights || means || covariances; }
+};
+
+py::tuple fit_result(const FitResult& r) {
+  return py::make_tuple(r.converged, r.n_iter, r.lower_bound, r.history);
+}
+
+/// One fitted (or parameterised) mixture of the given scalar type, dynamic dimension.
+template <typename Scalar>
+class Model {
+ public:
+  using Mixture = gaussmix::GaussianMixture<Scalar>;
+  using Matrix = typename Mixture::Matrix;
+
+  explicit Model(const Options& options) : model_(options) {}
+
+  // Fits a new model with `options`; with options.warm_start and a fitted `previous`, starts from it.
+  // scikit-learn semantics the library's fit does not have, kept here in the binding:
+  // - a warm start compares its first lower bound with the previous fit's (previous_lower_bound), so
+  //   repeated warm fits with max_iter = 1 end up converged_;
+  // - max_iter = 0 sets the initial parameters (weights_init / means_init / precisions_init over
+  //   the init method's) and runs no iteration.
+  static std::pair<std::shared_ptr<Model>, py::tuple> fit(Options options, RowRef<Scalar> X,
+                                                          std::optional<WeightRef> sample_weight, int threads,
+                                                          const Model* previous, double previous_lower_bound,
+                                                          const InitOverrides& init) {
+    VerboseSink sink(options);
+    const bool warm = options.warm_start && previous && previous->model_.is_fitted();
+    const bool init_only = options.max_iter == 0;
+    if (init_only) options.max_iter = 1;  // the library requires >= 1; no iteration is run below
+    bool stopped_converged = false;
+    if (warm && std::isfinite(previous_lower_bound)) {
+      const double tol = options.tol;
+      options.callback = [previous_lower_bound, tol, &stopped_converged](const gaussmix::IterationInfo& info) {
+        if (info.iteration == 1 && std::abs(info.lower_bound - previous_lower_bound) < tol) {
+          stopped_converged = true;
+          return false;
+        }
+        return true;
+      };
+    }
+    auto next = std::make_shared<Model>(options);
+    FitResult result;
+    {
+      py::gil_scoped_release release;
+      ThreadCount scope(threads);
+      if (warm) {
+        const Mixture& old = previous->model_;
+        next->model_.set_parameters(old.weights(), old.means(), old.covariances());
+      }
+      const bool plain_fit = !init_only && (!init.any() || warm);
+      Eigen::VectorXd w;
+      if (plain_fit) {
+        if (sample_weight) w = *sample_weight;  // fit() checks and scales them
+      } else {
+        // The paths that bypass fit(): the same checks of X and of the weights, the same scaling.
+        gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
+        if (sample_weight)
+          w = gaussmix::detail::scaled_sample_weight(*sample_weight, X.rows(), options.n_components, "fit");
+      }
+      const Eigen::VectorXd* wp = sample_weight ? &w : nullptr;
+      if (init_only) {
+        result.converged = false;
+        result.n_iter = 0;
+        result.lower_bound = -std::numeric_limits<double>::infinity();
+        if (!warm) {
+          gaussmix::detail::Random rng(gaussmix::detail::run_seed(options.seed, 0));
+          const auto p = next->initial(X, wp, init, rng);
+          std::vector<Matrix> covariances;
+          for (int k = 0; k < p.n_components(); ++k) covariances.push_back(p.covariances.dense(k));
+          next->model_.set_parameters(p.weights, p.means, covariances);
+        }
+      } else if (plain_fit) {
+        result = sample_weight ? next->model_.fit(X, w) : next->model_.fit(X);
+      } else {
+        result = next->fit_with_overrides(X, wp, init);
+      }
+    }
+    if (stopped_converged) result.converged = true;
+    return {next, fit_result(result)};
+  }
+
+  // A model from given parameters (unpickling, or parameters set by hand).
+  static std::shared_ptr<Model> from_parameters(const Options& options, const Eigen::VectorXd& weights,
+                                                const Eigen::MatrixXd& means,
+                                                const std::vector<Eigen::MatrixXd>& covariances) {
+    auto m = std::make_shared<Model>(options);
+    m->model_.set_parameters(weights, means, cast_all(covariances));
+    return m;
+  }
+
+  Eigen::VectorXd weights() const { return model_.weights().template cast<double>(); }
+  RowMatrix<Scalar> means() const { return model_.means(); }
+  // K x d x d as a (K*d) x d stack; the Python layer reshapes and reduces to the type's shape.
+  RowMatrix<Scalar> covariances() const {
+    const int K = model_.n_components(), d = model_.n_features();
+    RowMatrix<Scalar> out(static_cast<Eigen::Index>(K) * d, d);
+    for (int k = 0; k < K; ++k) out.middleRows(static_cast<Eigen::Index>(k) * d, d) = model_.covariance(k);
+    return out;
+  }
+  int n_parameters() const { return model_.n_parameters(); }
+  int n_features() const { return model_.n_features(); }
+  Mixture& mixture() { return model_; }
+
+  Eigen::Matrix<Scalar, Eigen::Dynamic, 1> score_samples(RowRef<Scalar> X) const {
+    py::gil_scoped_release release;
+    return model_.score_samples(X);
+  }
+  Eigen::VectorXi predict(RowRef<Scalar> X) const {
+    py::gil_scoped_release release;
+    return model_.predict(X);
+  }
+  // Column-major n x K, as the library computes it: returned as a Fortran-ordered array without the
+  // transposing copy (a second n x K allocation, slow to fault in when n x K is large).
+  typename Mixture::Responsibilities predict_proba(RowRef<Scalar> X) const {
+    py::gil_scoped_release release;
+    return model_.predict_proba(X);
+  }
+  std::pair<RowMatrix<Scalar>, Eigen::VectorXi> sample(Eigen::Index n, std::uint64_t seed) const {
+    py::gil_scoped_release release;
+    Eigen::VectorXi labels;
+    RowMatrix<Scalar> X = model_.sample(n, seed, labels);
+    return {std::move(X), std::move(labels)};
+  }
+
+ private:
+  static std::vector<Matrix> cast_all(const std::vector<Eigen::MatrixXd>& given) {
+    std::vector<Matrix> out;
+    out.reserve(given.size());
+    for (const auto& c : given) out.push_back(c.template cast<Scalar>());
+    return out;
+  }
+
+  // One run's starting parameters: the library's initialisation (the same engine per run as fit)
+  // for what the caller did not give, then the caller's values.
+  gaussmix::Parameters<Scalar, Eigen::Dynamic> initial(const RowRef<Scalar>& X, const Eigen::VectorXd* w,
+                                                       const InitOverrides& init, gaussmix::detail::Random& rng) const {
+    const Options& options = model_.options();
+    gaussmix::Parameters<Scalar, Eigen::Dynamic> p;
+    if (!(init.weights && init.means && init.covariances))
+      p = gaussmix::initial_parameters<Scalar, Eigen::Dynamic>(X, w, options, rng);
+    if (init.weights) p.weights = init.weights->template cast<Scalar>();
+    if (init.means) p.means = init.means->template cast<Scalar>();
+    if (init.covariances)
+      p.covariances = gaussmix::Covariances<Scalar, Eigen::Dynamic>::from_dense(
+          options.covariance_type, static_cast<int>(X.cols()), cast_all(*init.covariances));
+    return p;
+  }
+
+  // fit() with part of each run's starting parameters given by the caller.
+  FitResult fit_with_overrides(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const InitOverrides& init) {
+    gaussmix::BlockedExpectation<Scalar, Eigen::Dynamic, RowRef<Scalar>> expectation(X, w,
+                                                                                   model_.options().n_components);
+    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(X, w, init, rng); }, expectation);
+  }
+
+  Mixture model_;
+};
+
+// Streams a raw binary file of float32 or float64 rows through fit_source, fitted in that type.
+template <typename FileScalar, typename Scalar>
+std::pair<std::shared_ptr<Model<Scalar>>, py::tuple> fit_file(Options options, const std::string& path,
+                                                               Eigen::Index n_features, Eigen::Index reservoir_size,
+                                                               Eigen::Index buffer_rows, int threads);
+
+template <typename Scalar>
+void bind_model(py::module_& m, const char* name) {
+  using M = Model<Scalar>;
+  py::class_<M, std::shared_ptr<M>>(m, name)
+      .def_static("fit", &M::fit, py::arg("options"), py::arg("X").noconvert(), py::arg("sample_weight").noconvert(),
+                  py::arg("threads"), py::arg("previous"), py::arg("previous_lower_bound"), py::arg("init"))
+      .def_static("from_parameters", &M::from_parameters, py::arg("options"), py::arg("weights"), py::arg("means"),
+                  py::arg("covariances"))
+      .def("weights", &M::weights)
+      .def("means", &M::means)
+      .def("covariances", &M::covariances)
+      .def("n_parameters", &M::n_parameters)
+      .def("n_features", &M::n_features)
+      .def("score_samples", &M::score_samples, py::arg("X").noconvert())
+      .def("predict", &M::predict, py::arg("X").noconvert())
+      .def("predict_proba", &M::predict_proba, py::arg("X").noconvert())
+      .def("sample", &M::sample, py::arg("n"), py::arg("seed"));
+}
+
+// Lower-triangular Cholesky factor L of each covariance and the precision factor L^{-T} (upper),
+// by a triangular solve: scikit-learn's precisions_cholesky_ for full and tied covariances.
+RowMatrix<double> precision_factors(const RowMatrix<double>& stacked, Eigen::Index d) {
+  if (d < 1 || stacked.cols() != d || stacked.rows() % d != 0)
+    throw std::invalid_argument("gaussmix: precision_factors: expected a stack of d x d matrices");
+  RowMatrix<double> out(stacked.rows(), d);
+  for (Eigen::Index k = 0; k < stacked.rows() / d; ++k) {
+    Eigen::LLT<Eigen::MatrixXd> llt(Eigen::MatrixXd(stacked.middleRows(k * d, d)));
+    if (llt.info() != Eigen::Success)
+      throw gaussmix::NumericalError("gaussmix: covariance " + std::to_string(k) + " is not positive definite");
+    Eigen::MatrixXd inverse_factor = Eigen::MatrixXd::Identity(d, d);
+    llt.matrixL().solveInPlace(inverse_factor);  // L^{-1}
+    out.middleRows(k * d, d) = inverse_factor.transpose();
+  }
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "gaussmix's compiled core; use gaussmix.GaussianMixture";
+  m.attr("__version__") = gaussmix::version_string;
+#ifdef _OPENMP
+  m.attr("openmp") = true;
+#else
+  m.attr("openmp") = false;
+#endif
+
+  // NumericalError is a ValueError, as scikit-learn reports an ill-defined covariance.
+  py::register_exception<gaussmix::NumericalError>(m, "NumericalError", PyExc_ValueError);
+  // A call in the wrong order (std::logic_error) cannot come from the Python layer, which checks
+  // first; it is still mapped so that it never surfaces as a bare RuntimeError.
+  static py::exception<std::logic_error> logic_error(m, "LogicError", PyExc_RuntimeError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const std::invalid_argument& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const std::logic_error& e) {
+      logic_error(e.what());
+    }
+  });
+
+  py::enum_<CovarianceType>(m, "CovarianceType")
+      .value("Full", CovarianceType::Full)
+      .value("Diagonal", CovarianceType::Diagonal)
+      .value("Spherical", CovarianceType::Spherical)
+      .value("Tied", CovarianceType::Tied);
+  py::enum_<gaussmix::InitMethod>(m, "InitMethod")
+      .value("KMeans", gaussmix::InitMethod::KMeans)
+      .value("KMeansPlusPlus", gaussmix::InitMethod::KMeansPlusPlus)
+      .value("Random", gaussmix::InitMethod::Random)
+      .value("RandomFromData", gaussmix::InitMethod::RandomFromData);
+
+  py::class_<Options>(m, "Options")
+      .def(py::init<>())
+      .def_readwrite("n_components", &Options::n_components)
+      .def_readwrite("covariance_type", &Options::covariance_type)
+      .def_readwrite("tol", &Options::tol)
+      .def_readwrite("reg_covar", &Options::reg_covar)
+      .def_readwrite("max_iter", &Options::max_iter)
+      .def_readwrite("n_init", &Options::n_init)
+      .def_readwrite("init_params", &Options::init_params)
+      .def_readwrite("seed", &Options::seed)
+      .def_readwrite("warm_start", &Options::warm_start)
+      .def_readwrite("verbose", &Options::verbose)
+      .def_readwrite("verbose_interval", &Options::verbose_interval);
+
+  py::class_<InitOverrides>(m, "InitOverrides")
+      .def(py::init<>())
+      .def_readwrite("weights", &InitOverrides::weights)
+      .def_readwrite("means", &InitOverrides::means)
+      .def_readwrite("covariances", &InitOverrides::covariances);
+
+  bind_model<double>(m, "Model64");
+  bind_model<float>(m, "Model32");
+
+  m.def("fit_file64", &fit_file<double, double>, py::arg("options"), py::arg("path"), py::arg("n_features"),
+        py::arg("reservoir_size"), py::arg("buffer_rows"), py::arg("threads"));
+  m.def("fit_file32", &fit_file<float, float>, py::arg("options"), py::arg("path"), py::arg("n_features"),
+        py::arg("reservoir_size"), py::arg("buffer_rows"), py::arg("threads"));
+  m.def("precision_factors", &precision_factors, py::arg("stacked"), py::arg("d"));
+
+  // For the zero-copy test: the address the library reads, as seen through the same binding.
+  m.def(
+      "data_address_f64", [](RowRef<double> X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
+      py::arg("X").noconvert());
+  m.def(
+      "data_address_f32", [](RowRef<float> X) { return reinterpret_cast<std::uintptr_t>(X.data()); },
+      py::arg("X").noconvert());
+}
+
+namespace {
+template <typename FileScalar, typename Scalar>
+std::pair<std::shared_ptr<Model<Scalar>>, py::tuple> fit_file(Options options, const std::string& path,
+                                                               Eigen::Index n_features, Eigen::Index reservoir_size,
+                                                               Eigen::Index buffer_rows, int threads) {
+  VerboseSink sink(options);
+  options.warm_start = false;
+  auto next = std::make_shared<Model<Scalar>>(options);
+  FitResult result;
+  {
+    py::gil_scoped_release release;
+    ThreadCount scope(threads);
+    gaussmix::BinaryFileSource<FileScalar> source(path, n_features);
+    if (buffer_rows > 0) source.set_buffer_rows(buffer_rows);
+    gaussmix::StreamOptions stream;
+    stream.reservoir_size = reservoir_size;
+    result = gaussmix::fit_source(next->mixture(), source, stream);
+  }
+  return {next, fit_result(result)};
+}
+}  // namespace
