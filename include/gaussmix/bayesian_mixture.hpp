@@ -27,6 +27,7 @@
 #include "options.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
+#include "stream.hpp"
 
 namespace gaussmix {
 
@@ -109,6 +110,40 @@ SufficientStatistics<Dim> responsibility_statistics(const Eigen::MatrixBase<D>& 
   for (int k = 0; k < K; ++k)
     if (stats.weight(k) > 0) means.row(k) += stats.first.row(k) / stats.weight(k);
   stats.reset(type, means);
+  pass();
+  return stats;
+}
+
+/// One-component statistics of the data (every responsibility 1), moments about the (weighted)
+/// mean: what BayesianGaussianMixture resolves its default priors from. Full or Diagonal moments.
+template <typename Scalar, int Dim, class D>
+SufficientStatistics<Dim> data_statistics(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
+                                          CovarianceType moments) {
+  return responsibility_statistics<Scalar, Dim>(X, w, 1, moments,
+                                                [](Eigen::Index, Eigen::Index, auto&& block) { block.setOnes(); });
+}
+
+/// As data_statistics, over two passes of a RowSource (see stream.hpp) in blocks of `Scalar`.
+template <typename Scalar, int Dim, class Source>
+SufficientStatistics<Dim> source_data_statistics(Source& source, CovarianceType moments) {
+  const Eigen::Index d = source.n_features();
+  EStepWorkspace<Scalar, Dim> ws(d, 1);
+  ws.log_prob.setOnes();
+  ws.log_norm.setZero();
+  SufficientStatistics<Dim> stats;
+  auto pass = [&]() {
+    detail::for_each_buffer(source, ws.x, [&](Eigen::Index rows) {
+      if (!ws.x.topRows(rows).allFinite())
+        throw std::invalid_argument(detail::message("fit_source: the data has a value that is not finite (NaN or Inf)"));
+      accumulate(0, rows, nullptr, ws, stats);
+    });
+  };
+  stats.reset(CovarianceType::Diagonal, Eigen::Matrix<double, 1, Dim>::Zero(1, d));
+  pass();
+  if (!(stats.weight(0) > 0)) throw std::invalid_argument(detail::message("fit_source: the source has no rows"));
+  // About the mean, so data far from the origin keeps its digits.
+  const Eigen::Matrix<double, 1, Dim> mean = stats.first.row(0) / stats.weight(0);
+  stats.reset(moments, mean);
   pass();
   return stats;
 }
@@ -348,12 +383,37 @@ class BayesianGaussianMixture {
     return point.sample(n, seed, labels);
   }
 
-  /// The variational EM driver behind every `fit` (the counterpart of GaussianMixture::fit_with):
-  /// `initialise(rng)` returns a starting Posterior for one run, `expectation(params, stats)`
-  /// fills SufficientStatistics (reset about params.means) with the sums over the data, as for
-  /// GaussianMixture. The priors must be resolved first (set_resolved_priors or m_step).
+  /// The variational EM driver behind every `fit` (the counterpart of GaussianMixture::fit_with).
+  /// `data` summarises the data for the default priors (data_statistics); `initialise(rng)`
+  /// returns a starting Posterior for one run (e.g. posterior_from_parameters); and
+  /// `expectation(params, stats)` fills SufficientStatistics (reset about params.means) with the
+  /// sums over the data, as for GaussianMixture (BlockedExpectation, SourceExpectation, ...).
+  /// Strong guarantee: on a throw the model is unchanged.
   template <class Initialise, class Expectation>
-  FitResult fit_with(Initialise&& initialise, Expectation&& expectation) {
+  FitResult fit_with(const SufficientStatistics<Dim>& data, Initialise&& initialise, Expectation&& expectation) {
+    const detail::ResolvedPriors saved = resolved_;
+    try {
+      resolved_ = resolve_from(data, "fit");
+      return run_fit(initialise, expectation);
+    } catch (...) {
+      resolved_ = saved;
+      throw;
+    }
+  }
+
+  /// The total weight implied by `data` (its one N).
+  static double total_weight(const SufficientStatistics<Dim>& data) { return data.weight(0); }
+
+  /// The moments data_statistics should take for this model's covariance type.
+  CovarianceType data_moments() const {
+    return options_.covariance_type == CovarianceType::Full || options_.covariance_type == CovarianceType::Tied
+               ? CovarianceType::Full
+               : CovarianceType::Diagonal;
+  }
+
+ private:
+  template <class Initialise, class Expectation>
+  FitResult run_fit(Initialise& initialise, Expectation& expectation) {
     const bool warm = options_.warm_start && is_fitted();
     const int runs = warm ? 1 : options_.n_init;
     SufficientStatistics<Dim> stats;
@@ -404,10 +464,7 @@ class BayesianGaussianMixture {
     return best_result;
   }
 
-  /// The priors resolved against data summarised by `data` (one component, all responsibilities
-  /// 1, moments about the data's mean): what fit does before fit_with. For data sources.
-  void set_resolved_priors(const SufficientStatistics<Dim>& data) { resolved_ = resolve_from(data, "fit"); }
-
+ public:
   /// A starting Posterior from maximum-likelihood Parameters (as the initialisers return them)
   /// fitted to data of total weight `total_weight`: the posterior of the statistics they imply.
   Posterior posterior_from_parameters(const Parameters<Scalar, Dim>& p, double total_weight) const {
@@ -534,13 +591,7 @@ class BayesianGaussianMixture {
   template <class D>
   detail::ResolvedPriors resolve_priors(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
                                         const char* where) const {
-    const CovarianceType moments =
-        options_.covariance_type == CovarianceType::Full || options_.covariance_type == CovarianceType::Tied
-            ? CovarianceType::Full
-            : CovarianceType::Diagonal;
-    const SufficientStatistics<Dim> data = responsibility_statistics<Scalar, Dim>(
-        X, w, 1, moments, [](Eigen::Index, Eigen::Index, auto&& block) { block.setOnes(); });
-    return resolve_from(data, where);
+    return resolve_from(data_statistics<Scalar, Dim>(X, w, data_moments()), where);
   }
 
   // The variational M-step (scikit-learn's _estimate_weights, _estimate_means, _estimate_precisions
@@ -593,7 +644,8 @@ class BayesianGaussianMixture {
           c += scatter(k, s.second[k]);
           c.diagonal().array() += nk(k) * reg;
           c += (nk(k) * beta0 / p.mean_precision(k)) * diff.transpose() * diff;
-          full[k] = c / p.degrees_of_freedom(k);
+          const MatrixD symmetric = c.template selfadjointView<Eigen::Lower>();  // symmetric by construction
+          full[k] = symmetric / p.degrees_of_freedom(k);
         }
         break;
       case CovarianceType::Tied: {
@@ -611,7 +663,8 @@ class BayesianGaussianMixture {
         c /= K;  // scikit-learn's sk * sum(N_k) / K: the pooled scatter counts once per K components
         c += r.covariance;
         c += (beta0 / K) * spread;
-        full.assign(1, c / p.degrees_of_freedom(0));
+        const MatrixD symmetric = c.template selfadjointView<Eigen::Lower>();
+        full.assign(1, symmetric / p.degrees_of_freedom(0));
         break;
       }
       case CovarianceType::Diagonal:
@@ -765,28 +818,18 @@ class BayesianGaussianMixture {
 
   template <class D>
   FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    // Strong guarantee: the priors and posterior change only when the fit succeeds.
-    const detail::ResolvedPriors saved = resolved_;
-    const Posterior saved_post = post_;
-    const double saved_bound = lower_bound_;
-    try {
-      resolved_ = resolve_priors(X, w, "fit");
-      const double total = w ? w->sum() : static_cast<double>(X.rows());
-      const Eigen::VectorXd scaled = w ? Eigen::VectorXd(*w / w->maxCoeff()) : Eigen::VectorXd();
-      BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-      return fit_with(
-          [&](detail::Random& rng) {
-            // The initialisers are invariant to scaling the weights; scaled ones keep their sums in range.
-            return posterior_from_parameters(initial_parameters<Scalar, Dim>(X, w ? &scaled : nullptr, options_, rng),
-                                             total);
-          },
-          expectation);
-    } catch (...) {
-      resolved_ = saved;
-      post_ = saved_post;
-      lower_bound_ = saved_bound;
-      throw;
-    }
+    const SufficientStatistics<Dim> data = data_statistics<Scalar, Dim>(X, w, data_moments());
+    const double total = total_weight(data);
+    const Eigen::VectorXd scaled = w ? Eigen::VectorXd(*w / w->maxCoeff()) : Eigen::VectorXd();
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    return fit_with(
+        data,
+        [&](detail::Random& rng) {
+          // The initialisers are invariant to scaling the weights; scaled ones keep their sums in range.
+          return posterior_from_parameters(initial_parameters<Scalar, Dim>(X, w ? &scaled : nullptr, options_, rng),
+                                           total);
+        },
+        expectation);
   }
 
   Options options_;
@@ -795,5 +838,39 @@ class BayesianGaussianMixture {
   Posterior post_;
   double lower_bound_ = -std::numeric_limits<double>::infinity();
 };
+
+/// fit_source for a BayesianGaussianMixture: the variational fit of the rows of a RowSource
+/// without holding them in memory, as fit_source(GaussianMixture&, ...) (reservoir sample for the
+/// initialisation, one pass per iteration), plus two passes for the default priors.
+template <typename Scalar, int Dim, class Source>
+FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& source, const StreamOptions& stream = {}) {
+  using SourceType = std::remove_reference_t<Source>;
+  SourceType& src = source;
+  const Options& options = model.options();
+  const bool warm = options.warm_start && model.is_fitted();
+  const Eigen::Index d = detail::check_source_features<Dim>(src, warm ? model.n_features() : 0, "fit_source");
+  validate(stream, options);
+  SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
+                                                         "fit_source");
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir;
+  if (!warm) {
+    RowSample sample(stream.reservoir_size, d, detail::sample_seed(options.seed));
+    const Eigen::Index n = detail::sample_source(src, sample, 0, "fit_source");
+    if (n < options.n_components)
+      throw std::invalid_argument(
+          detail::message("fit_source: the source has ", n, " rows, fewer than n_components = ", options.n_components));
+    expectation.expect_rows(n);
+    reservoir = sample.rows_in_order<Scalar, Dim>();
+  }
+  const SufficientStatistics<Dim> data = source_data_statistics<Scalar, Dim>(src, model.data_moments());
+  const double total = model.total_weight(data);
+  return model.fit_with(
+      data,
+      [&](detail::Random& rng) {
+        return model.posterior_from_parameters(initial_parameters<Scalar, Dim>(reservoir, nullptr, options, rng),
+                                               total);
+      },
+      expectation);
+}
 
 }  // namespace gaussmix
