@@ -231,6 +231,21 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
   CHECK(loaded.covariance(1) == gmm.covariance(1));
   CHECK(loaded.covariance_type() == gaussmix::CovarianceType::Diagonal);
   CHECK(loaded.predict(X) == gmm.predict(X));
+
+  // README API row: BayesianGaussianMixture<Scalar, Dim>(options, priors)
+  gaussmix::BayesianPriors priors; priors.weight_prior = gaussmix::WeightPrior::DirichletProcess; gaussmix::BayesianGaussianMixture<double, 2> bgm(options, priors);
+  CHECK_FALSE(bgm.is_fitted());
+  CHECK(bgm.covariance_type() == gaussmix::CovarianceType::Diagonal);
+
+  // README API row: weight_concentration(), mean_precision(), degrees_of_freedom(), active_components(threshold)
+  gaussmix::FitResult elbo = bgm.fit(X); std::vector<int> active = bgm.active_components(0.01); Eigen::MatrixXd beta_parameters = bgm.weight_concentration();
+  CHECK(std::isfinite(elbo.lower_bound));
+  CHECK(active.size() == 2u);  // both clusters are used
+  CHECK(beta_parameters.rows() == 2);
+  CHECK(beta_parameters.cols() == 2);
+  CHECK(bgm.weights().sum() == Approx(1.0).epsilon(1e-12));
+  CHECK((bgm.mean_precision().array() > 1).all());                       // beta_0 = 1 plus N_k
+  CHECK(bgm.degrees_of_freedom().sum() == Approx(2 + 2 + n).epsilon(1e-9));  // nu_0 = d per component plus sum N_k
   // clang-format on
 }
 

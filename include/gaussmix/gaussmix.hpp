@@ -2,6 +2,7 @@
 // gaussmix: Gaussian mixture models fitted by EM. Header-only, C++17, on Eigen 3.4.
 #pragma once
 
+#include "bayesian_mixture.hpp"
 #include "covariance.hpp"
 #include "estep.hpp"
 #include "gaussian_mixture.hpp"
