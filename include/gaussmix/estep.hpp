@@ -21,17 +21,21 @@ namespace gaussmix {
 /// Scratch of the E-step kernel for blocks of up to `rows` rows; allocated once per pass.
 template <typename Scalar, int Dim = Eigen::Dynamic>
 struct EStepWorkspace {
-  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;
-  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;             ///< rows x d
+  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< rows x K
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;              ///< rows x 1
 
+  ///@{
   Block x, diff, scaled;                   ///< rows x d
+  ///@}
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
   Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
 
+  /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
+  /// For blocks of up to `rows` rows, d features, K components.
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
       : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
 };
@@ -181,6 +185,7 @@ class BlockedExpectation {
   /// Upper bound on the chunks: enough to balance threads, few enough to keep their sums small.
   static constexpr Eigen::Index max_chunks = 32;
 
+  /// X: n x d data; w: sample weights (n) or nullptr; K: components.
   BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K) : X_(X.derived()), w_(w) {
     const Eigen::Index step = detail::block_rows(X.cols());
     const Eigen::Index blocks = (X.rows() + step - 1) / step;
