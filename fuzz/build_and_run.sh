@@ -2,6 +2,7 @@
 # Builds fuzz/fit_fuzzer.cpp with clang++ (libFuzzer + AddressSanitizer + UBSan) and runs it.
 #   bash fuzz/build_and_run.sh [SECONDS] [extra libFuzzer flags...]     (default: 60 seconds)
 #   bash fuzz/build_and_run.sh 0 /tmp/gaussmix-fuzz/artifacts/crash-...  (replay one input)
+#   bash fuzz/build_and_run.sh build                                      (only build the binary)
 # Needs Debian's clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and libeigen3-dev.
 # Work files go to $GAUSSMIX_FUZZ_DIR (default /tmp/gaussmix-fuzz): the binary, the growing corpus and
 # artifacts/ with any crashing input. $GAUSSMIX_FUZZ_FLAGS adds compiler flags, e.g.
@@ -30,6 +31,8 @@ if [[ ! -x $binary ]] || [[ -n $(find "$here/fit_fuzzer.cpp" "$repo/include" -ne
     -I "$repo/include" $eigen_flags ${GAUSSMIX_FUZZ_FLAGS:-} \
     "$here/fit_fuzzer.cpp" -o "$binary"
 fi
+
+if [[ $seconds == build ]]; then exit 0; fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

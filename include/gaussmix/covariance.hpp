@@ -20,18 +20,18 @@ namespace gaussmix {
 template <typename Scalar, int Dim = Eigen::Dynamic>
 class Covariances {
  public:
-  using Matrix = Eigen::Matrix<Scalar, Dim, Dim>;
-  using MatrixD = Eigen::Matrix<double, Dim, Dim>;
-  using RowVector = Eigen::Matrix<Scalar, 1, Dim>;
-  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;
-  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Matrix = Eigen::Matrix<Scalar, Dim, Dim>;  ///< d x d in Scalar
+  using MatrixD = Eigen::Matrix<double, Dim, Dim>;  ///< d x d in double
+  using RowVector = Eigen::Matrix<Scalar, 1, Dim>;  ///< 1 x d
+  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;  ///< rows x d
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;  ///< rows x 1
+  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< rows x K
 
   Covariances() = default;
 
-  CovarianceType type() const { return type_; }
-  int n_components() const { return n_components_; }
-  int n_features() const { return n_features_; }
+  CovarianceType type() const { return type_; }         ///< how the covariances are parametrised
+  int n_components() const { return n_components_; }  ///< K
+  int n_features() const { return n_features_; }      ///< d
 
   /// The dense d x d covariance of component k, whatever the type.
   Matrix dense(int k) const {

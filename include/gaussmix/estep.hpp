@@ -17,11 +17,13 @@ namespace gaussmix {
 /// Scratch of the E-step kernel for blocks of up to `rows` rows; allocated once per pass.
 template <typename Scalar, int Dim = Eigen::Dynamic>
 struct EStepWorkspace {
-  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;
-  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+  using Block = Eigen::Matrix<Scalar, Eigen::Dynamic, Dim>;             ///< rows x d
+  using Table = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< rows x K
+  using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;              ///< rows x 1
 
+  ///@{
   Block x, diff, scaled;                   ///< rows x d
+  ///@}
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
@@ -31,7 +33,9 @@ struct EStepWorkspace {
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
 
+  /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
+  /// For blocks of up to `rows` rows, d features, K components.
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
       : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
 };
@@ -279,6 +283,7 @@ void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar
 template <typename Scalar, int Dim, class D>
 class BlockedExpectation {
  public:
+  /// X: n x d data; w: sample weights (n) or nullptr; K: components.
   BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K)
       : X_(X.derived()), w_(w), bounds_(detail::chunk_bounds(X.rows(), X.cols())) {
     chunk_stats_.resize(bounds_.size() - 1);

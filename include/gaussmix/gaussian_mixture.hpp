@@ -52,12 +52,15 @@ class GaussianMixture {
   /// \param options fit settings, validated here (std::invalid_argument naming the field).
   explicit GaussianMixture(Options options = {}) : options_(options) { validate(options_); }
 
+  /// The options given to the constructor.
   const Options& options() const { return options_; }
   /// True once the model has parameters (from fit, m_step or set_parameters).
   bool is_fitted() const { return !params_.empty(); }
+  /// K, Options::n_components.
   int n_components() const { return options_.n_components; }
   /// d of the current parameters; 0 before there are any.
   int n_features() const { return params_.n_features(); }
+  /// Options::covariance_type.
   CovarianceType covariance_type() const { return options_.covariance_type; }
 
   /// Fits the mixture to X (n x d, one sample per row) by EM; see FitResult.

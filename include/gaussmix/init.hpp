@@ -258,10 +258,10 @@ std::vector<Eigen::Index> kmeans_plus_plus(const Eigen::MatrixBase<D>& X, const 
 
 /// Result of `kmeans`: centres (K x d), the label of every row, and how it stopped.
 struct KMeansResult {
-  Eigen::MatrixXd centers;
-  std::vector<int> labels;
-  int n_rounds = 0;
-  bool converged = false;
+  Eigen::MatrixXd centers;   ///< K x d
+  std::vector<int> labels;   ///< n: the centre of every row
+  int n_rounds = 0;          ///< Lloyd rounds run
+  bool converged = false;    ///< whether the labels stopped changing
 };
 
 /// Assigns every row of X to its nearest centre (ties to the lower index); returns, per row, the

@@ -15,9 +15,9 @@ struct Parameters {
   Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> means;  ///< K x d
   Covariances<Scalar, Dim> covariances;              ///< K covariances with their factors
 
-  int n_components() const { return static_cast<int>(weights.size()); }
-  int n_features() const { return static_cast<int>(means.cols()); }
-  bool empty() const { return weights.size() == 0; }
+  int n_components() const { return static_cast<int>(weights.size()); }  ///< K
+  int n_features() const { return static_cast<int>(means.cols()); }     ///< d
+  bool empty() const { return weights.size() == 0; }                     ///< no parameters yet
 };
 
 }  // namespace gaussmix

@@ -15,10 +15,10 @@ namespace gaussmix {
 /// \tparam Dim compile-time d or Eigen::Dynamic
 template <int Dim = Eigen::Dynamic>
 struct SufficientStatistics {
-  using MatrixD = Eigen::Matrix<double, Dim, Dim>;
-  using TableD = Eigen::Matrix<double, Eigen::Dynamic, Dim>;
+  using MatrixD = Eigen::Matrix<double, Dim, Dim>;            ///< d x d
+  using TableD = Eigen::Matrix<double, Eigen::Dynamic, Dim>;  ///< K x d
 
-  CovarianceType type = CovarianceType::Full;
+  CovarianceType type = CovarianceType::Full;  ///< which second moments are kept
   TableD reference;             ///< K x d: the points c_k the moments are taken about
   Eigen::VectorXd weight;       ///< K: N_k
   TableD first;                 ///< K x d: S_k
@@ -27,8 +27,8 @@ struct SufficientStatistics {
   double log_likelihood = 0;    ///< sum_i w_i log p(x_i) under the E-step's parameters
   double total_weight = 0;      ///< sum_i w_i
 
-  int n_components() const { return static_cast<int>(weight.size()); }
-  int n_features() const { return static_cast<int>(reference.cols()); }
+  int n_components() const { return static_cast<int>(weight.size()); }  ///< K
+  int n_features() const { return static_cast<int>(reference.cols()); }  ///< d
 
   /// Shapes the statistics for `reference` (K x d) and sets every sum to zero.
   template <class R>

@@ -91,9 +91,9 @@ class MatrixSource {
       throw std::invalid_argument(detail::message("MatrixSource: block_rows must be >= 1, got ", block_rows));
   }
 
-  Eigen::Index n_features() const { return X_.cols(); }
-  Eigen::Index n_rows() const { return X_.rows(); }
-  void rewind() { position_ = 0; }
+  Eigen::Index n_features() const { return X_.cols(); }  ///< d
+  Eigen::Index n_rows() const { return X_.rows(); }      ///< n
+  void rewind() { position_ = 0; }                       ///< the next pass starts at row 0
   /// The next at most block_rows rows; 0 rows at the end.
   auto next_block() {
     const Eigen::Index start = position_;
@@ -110,8 +110,10 @@ class MatrixSource {
   Eigen::Index position_ = 0;
 };
 
+/// Deduction guide: MatrixSource over any Eigen expression.
 template <class D>
 MatrixSource(const Eigen::MatrixBase<D>&) -> MatrixSource<D>;
+/// Deduction guide, with block_rows.
 template <class D>
 MatrixSource(const Eigen::MatrixBase<D>&, Eigen::Index) -> MatrixSource<D>;
 
@@ -181,15 +183,16 @@ class BinaryFileSource {
     return BinaryFileSource(path, n_features, first, last - first);
   }
 
-  Eigen::Index n_features() const { return d_; }
+  Eigen::Index n_features() const { return d_; }  ///< d
   /// Rows of this source (of its slice).
   Eigen::Index n_rows() const { return n_rows_; }
   /// Rows of the whole file.
   Eigen::Index file_rows() const { return file_rows_; }
   /// Index in the file of this source's first row.
   Eigen::Index first_row() const { return first_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return path_; }  ///< the file
 
+  /// Rows read per block.
   Eigen::Index buffer_rows() const { return static_cast<Eigen::Index>(buffer_.size()) / d_; }
   /// Rows read per block (>= 1): the source's whole memory is this many rows of T.
   void set_buffer_rows(Eigen::Index rows) {
@@ -198,6 +201,7 @@ class BinaryFileSource {
     buffer_.shrink_to_fit();
   }
 
+  /// The next pass starts at the slice's first row.
   void rewind() {
     file_.clear();
     file_.seekg(static_cast<std::streamoff>(first_) * d_ * static_cast<std::streamoff>(sizeof(T)));
@@ -320,11 +324,12 @@ class RowSample {
  public:
   /// One kept row: its key, its global row index, and its values at slot * d in the storage.
   struct Entry {
-    std::uint64_t key;
-    std::uint64_t row;
-    std::size_t slot;
+    std::uint64_t key;  ///< smaller keys are kept
+    std::uint64_t row;  ///< global row index
+    std::size_t slot;   ///< values at slot * d in the storage
   };
 
+  /// Keeps at most `capacity` rows of d values; `seed` keys the rows.
   RowSample(Eigen::Index capacity, Eigen::Index d, std::uint64_t seed)
       : capacity_(static_cast<std::size_t>(capacity)), d_(static_cast<std::size_t>(d)), seed_(seed) {}
 
@@ -349,10 +354,10 @@ class RowSample {
     std::copy(x, x + d_, admit(k, row));
   }
 
-  Eigen::Index size() const { return static_cast<Eigen::Index>(heap_.size()); }
-  Eigen::Index capacity() const { return static_cast<Eigen::Index>(capacity_); }
-  Eigen::Index n_features() const { return static_cast<Eigen::Index>(d_); }
-  std::uint64_t seed() const { return seed_; }
+  Eigen::Index size() const { return static_cast<Eigen::Index>(heap_.size()); }        ///< rows kept
+  Eigen::Index capacity() const { return static_cast<Eigen::Index>(capacity_); }     ///< most rows kept
+  Eigen::Index n_features() const { return static_cast<Eigen::Index>(d_); }          ///< d
+  std::uint64_t seed() const { return seed_; }                                       ///< keys the rows
   /// The d values of an entry.
   const double* values(const Entry& e) const { return data_.data() + e.slot * d_; }
 
@@ -490,6 +495,7 @@ class SourceExpectation {
   /// Blocks summed into a group before the group is added to the total.
   static constexpr int blocks_per_group = 64;
 
+  /// \param source the rows, read once per pass \param n_components K
   /// \param min_rows fewer rows in a pass is an error (n_components; 0 for one shard of the data)
   /// \param first_row global index of the source's first row, for messages
   /// \param where the function named in messages
@@ -573,7 +579,8 @@ class SourceExpectation {
 /// rows, in order, each one GaussianMixture::partial_fit update (the first initialises the model from its
 /// batch unless warm-starting), for StreamOptions::passes passes. FitResult: n_iter = updates, history = per
 /// pass the mean log-likelihood of its rows under the parameters before their batch's update; converged is false.
-/// \param source a RowSource; it is rewound before each pass
+/// \param model fitted in place (strong guarantee) \param source a RowSource; it is rewound before each pass
+/// \param stream StreamOptions: the sample size
 template <typename Scalar, int Dim, class Source>
 FitResult fit_source(GaussianMixture<Scalar, Dim>& model, Source&& source, const StreamOptions& stream = {}) {
   using SourceType = std::remove_reference_t<Source>;
