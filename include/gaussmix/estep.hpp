@@ -120,14 +120,13 @@ void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, ESte
   }
 }
 
-/// log of the smallest responsibility the E-step keeps for K components: smaller ones are exactly
-/// 0, so that no subnormal number reaches the responsibilities or the statistics (see `normalise`).
-/// At least K times the smallest normal number, times 1/epsilon so that products of a responsibility
-/// with data differences stay normal too: about 1e-292 K for double, 1e-31 K for float.
+/// log of the cut-off below which the E-step sets a responsibility to exactly 0, so that no subnormal
+/// number reaches the responsibilities or the statistics (see `normalise`): 2 K times the smallest
+/// normal number divided by epsilon, about 2e-292 K for double and 2e-31 K for float.
 template <typename Scalar>
 Scalar responsibility_log_cutoff(Eigen::Index K) {
   using limits = std::numeric_limits<Scalar>;
-  return static_cast<Scalar>(std::log(static_cast<double>(limits::min()) / static_cast<double>(limits::epsilon())) +
+  return static_cast<Scalar>(std::log(2 * static_cast<double>(limits::min()) / static_cast<double>(limits::epsilon())) +
                              std::log(static_cast<double>(std::max<Eigen::Index>(K, 1))));
 }
 
@@ -152,16 +151,18 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
       if (!(top(i) > -std::numeric_limits<Scalar>::infinity())) zero_density.push_back(i);
     top = top.isFinite().select(top, Scalar(0));
   }
-  // A responsibility below `cutoff` is exactly 0: exp would give a subnormal number there (or, after
-  // the division by the row sum <= K, a few nats above), and subnormals are 10-100x slower in every
-  // later operation on this data; well-separated clusters produce them by the million. The inputs
-  // are clamped before exp so that exp itself never forms one (a NaN stays NaN: max keeps its first
-  // argument). The change is below 1e-290 absolute.
+  // Subnormal numbers are 10-100x slower in every operation, and well-separated clusters would make
+  // them by the million here (exp of -708 to -745 in double). So exp's argument is clamped at `cutoff`
+  // (exp itself never forms one) and floor ~= exp(cutoff), a few ulps above it, is subtracted: what
+  // was at or below the cut-off becomes exactly 0, the rest is unchanged but for <= floor (~1e-291 K
+  // absolute in double), and a kept value is at least an ulp of floor, >= 2 K x the smallest normal
+  // number, so after the division by the row sum (<= K) it is still normal. Branch-free, so Eigen
+  // vectorises it (its select() is not vectorised); a NaN stays NaN (max keeps its first argument).
   const Scalar cutoff = responsibility_log_cutoff<Scalar>(K);
+  const Scalar floor = std::exp(cutoff) * (Scalar(1) + Scalar(8) * std::numeric_limits<Scalar>::epsilon());
   for (Eigen::Index k = 0; k < K; ++k) {
     auto column = log_prob.col(k);
-    column -= top;
-    column = (column < cutoff).select(Scalar(0), column.max(cutoff).exp());
+    column = ((column - top).max(cutoff).exp() - floor).max(Scalar(0));
     if (k == 0)
       sum = column;
     else
