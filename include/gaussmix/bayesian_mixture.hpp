@@ -184,6 +184,7 @@ class BayesianGaussianMixture {
     Eigen::VectorXd weights;               ///< K: scikit-learn's weights_ (expected weights)
     Parameters<Scalar, Dim> expectation;   ///< what the E-step kernel evaluates
     double log_weight_offset = 0;          ///< max_k c_k, added back to log p(x)
+    /// True before the first fit or m_step.
     bool empty() const { return expectation.empty(); }
   };
 
@@ -195,13 +196,17 @@ class BayesianGaussianMixture {
     validate_priors(Dim == Eigen::Dynamic ? 0 : Dim);
   }
 
+  /// The options given to the constructor.
   const Options& options() const { return options_; }
+  /// The priors given to the constructor (empty fields: scikit-learn's data-dependent defaults).
   const BayesianPriors& priors() const { return priors_; }
   /// True once the model has a posterior (from fit or m_step).
   bool is_fitted() const { return !post_.empty(); }
+  /// K, Options::n_components.
   int n_components() const { return options_.n_components; }
   /// d of the current posterior; 0 before there is one.
   int n_features() const { return post_.expectation.n_features(); }
+  /// Options::covariance_type.
   CovarianceType covariance_type() const { return options_.covariance_type; }
 
   /// Fits the variational posterior to X (n x d, one sample per row); FitResult::lower_bound is

@@ -29,7 +29,8 @@ struct EStepWorkspace {
   Column weighted;                         ///< rows: w_i r_ik for one k
   Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
   Table quadratic;                         ///< rows x K: the product form's sum_j p_kj (x_ij - r_j)^2
-  Table precision, shifted;                ///< K x d: p_kj = 1 / sigma_kj^2 and p_kj (mu_kj - r_j)
+  Table precision;                         ///< K x d: p_kj = 1 / sigma_kj^2
+  Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
 
