@@ -16,6 +16,8 @@
 #include <typeinfo>
 #include <vector>
 
+namespace gaussmix_test_hostile_common {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -151,3 +153,5 @@ template <class A, class B> double max_abs_difference(const A& a, const B& b) {
 }
 
 }  // namespace
+
+}  // namespace gaussmix_test_hostile_common

@@ -21,6 +21,8 @@
 #include <limits>
 #include <vector>
 
+namespace gaussmix_test_properties {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -552,3 +554,5 @@ TEMPLATE_TEST_CASE("sample: same seed, same samples; moments per label within sa
     }
   });
 }
+
+}  // namespace gaussmix_test_properties

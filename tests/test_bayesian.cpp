@@ -18,6 +18,9 @@
 #include <string>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_bayesian {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -156,3 +159,5 @@ TEST_CASE("BayesianGaussianMixture<float> matches scikit-learn within the float 
 TEST_CASE("BayesianGaussianMixture matches scikit-learn on public data sets (iris, wine, breast_cancer)", "[bayesian][sklearn]") {
   check_file<double>("bayes_public.json", 1, 1e-7);
 }
+
+}  // namespace gaussmix_test_bayesian

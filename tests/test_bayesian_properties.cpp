@@ -16,6 +16,9 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_bayesian_properties {
 #endif
 
 namespace {
@@ -327,3 +330,5 @@ TEST_CASE("BayesianGaussianMixture: README's bad-input rows", "[bayesian][errors
   CHECK(m.sample(10, 1).rows() == 10);
   CHECK(m.predict(X).size() == 50);
 }
+
+}  // namespace gaussmix_test_bayesian_properties

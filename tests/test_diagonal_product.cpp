@@ -12,6 +12,9 @@
 #include <random>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_diagonal_product {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -88,3 +91,5 @@ TEST_CASE("diagonal product-form densities equal the direct form", "[estep][diag
     compare<float>(1, 1e3, 16, 10, type, 2e-6);
   }
 }
+
+}  // namespace gaussmix_test_diagonal_product

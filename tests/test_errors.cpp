@@ -16,6 +16,9 @@
 #include <typeinfo>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_errors {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -486,3 +489,5 @@ TEST_CASE("a covariance that cannot be made positive definite: gaussmix::Numeric
     REQUIRE(Snapshot<Model>(model) == before);
   }
 }
+
+}  // namespace gaussmix_test_errors

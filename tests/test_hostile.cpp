@@ -29,6 +29,10 @@
 
 #include "hostile_common.hpp"
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_hostile {
+using namespace gaussmix_test_hostile_common;
+
 // ----------------------------------------------------------------------------------------------
 // Degenerate data
 // ----------------------------------------------------------------------------------------------
@@ -301,3 +305,5 @@ TEMPLATE_TEST_CASE("d > n: a finite model whose null directions get variance reg
     }
   });
 }
+
+}  // namespace gaussmix_test_hostile

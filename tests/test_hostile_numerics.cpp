@@ -23,6 +23,10 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_hostile_numerics {
+using namespace gaussmix_test_hostile_common;
 #endif
 
 // ----------------------------------------------------------------------------------------------
@@ -548,3 +552,5 @@ TEST_CASE("bit-identical parameters for 1, 2 and 4 OpenMP threads", "[hostile][o
   SUCCEED("skipped: no OpenMP");
 #endif
 }
+
+}  // namespace gaussmix_test_hostile_numerics

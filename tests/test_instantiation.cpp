@@ -18,6 +18,9 @@ template class gaussmix::GaussianMixture<float, 2>;
 template class gaussmix::GaussianMixture<double, 3>;
 template class gaussmix::GaussianMixture<float, 3>;
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_instantiation {
+
 namespace {
 
 // A tiny fit on two blobs drawn by the model's own sampler: weights must sum to 1, and the
@@ -73,3 +76,5 @@ TEST_CASE("convenience aliases name the expected instantiations", "[api]") {
   SECTION("GaussianMixture3d") { tiny_fit<gaussmix::GaussianMixture3d, double, 3>(3); }
   SECTION("GaussianMixture3f") { tiny_fit<gaussmix::GaussianMixture3f, float, 3>(3); }
 }
+
+}  // namespace gaussmix_test_instantiation

@@ -22,6 +22,9 @@
 #include <typeinfo>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_io {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -409,3 +412,5 @@ TEST_CASE("load_json refuses damaged files with a clear FormatError and builds n
   std::istringstream in(good);
   CHECK(same_parameters(gaussmix::load_json(in), source));
 }
+
+}  // namespace gaussmix_test_io

@@ -21,6 +21,9 @@
 
 #include "reference_fixture.hpp"
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_kmeans {
+
 namespace {
 
 using gaussmix_test::load_json;
@@ -172,3 +175,5 @@ TEST_CASE("k-means is bit-identical for 1, 2 and 4 OpenMP threads", "[init][kmea
   WARN("built without OpenMP: the k-means thread-count test is skipped");
 #endif
 }
+
+}  // namespace gaussmix_test_kmeans

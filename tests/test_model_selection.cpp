@@ -16,6 +16,9 @@
 #include <string>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_model_selection {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -267,3 +270,5 @@ TEST_CASE("select_model rejects bad arguments", "[model_selection]") {
   rejects([&] { return gaussmix::select_model(X, w, 1, 3); });
   CHECK_NOTHROW(gaussmix::select_model(X, w, 1, 2));
 }
+
+}  // namespace gaussmix_test_model_selection

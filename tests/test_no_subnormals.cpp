@@ -14,6 +14,9 @@
 #include <random>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_no_subnormals {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -136,3 +139,5 @@ TEST_CASE("no subnormal responsibility, score or statistic on well-separated clu
 TEST_CASE("no subnormal responsibility, score or statistic on well-separated clusters (float)", "[estep][subnormal]") {
   check_no_subnormals<float>();
 }
+
+}  // namespace gaussmix_test_no_subnormals

@@ -26,6 +26,9 @@
 #include <cstdint>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_notebooks {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -260,3 +263,5 @@ TEST_CASE("notebook 2: two unit Gaussians at (0,0) and (3,3) are recovered and l
     check(model, Xf);
   }
 }
+
+}  // namespace gaussmix_test_notebooks

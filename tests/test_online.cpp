@@ -20,6 +20,9 @@
 
 #include "reference_fixture.hpp"
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_online {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -423,3 +426,5 @@ TEST_CASE("fit_source mini-batch options are validated and a failure changes not
   REQUIRE_THROWS_WITH(gaussmix::fit_source(model, gaussmix::MatrixSource(X.topRows(2)), s),
                       Catch::Contains("fewer than n_components"));
 }
+
+}  // namespace gaussmix_test_online

@@ -18,6 +18,9 @@
 #include <string>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_readme_api {
+
 namespace {
 
 // 300 rows of two well-separated, correlated clusters in d = 2 (weights 0.4 / 0.6).
@@ -313,3 +316,5 @@ TEST_CASE("README API table: every row has an example, and every example is comp
   // The types, the init methods, fitting, the scikit-learn surface, model selection, streaming, I/O, MPI.
   CHECK(examples >= 13);
 }
+
+}  // namespace gaussmix_test_readme_api

@@ -16,6 +16,9 @@
 #include <stdexcept>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_sample_weight {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -269,3 +272,5 @@ TEST_CASE("bad sample weights are rejected", "[sample_weight]") {
     }
   });
 }
+
+}  // namespace gaussmix_test_sample_weight

@@ -28,6 +28,9 @@
 #include <type_traits>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_sklearn_agreement {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -288,3 +291,5 @@ TEST_CASE("default fit reaches the scikit-learn optimum on well-separated data",
     }
   }
 }
+
+}  // namespace gaussmix_test_sklearn_agreement

@@ -18,6 +18,9 @@
 #include <typeinfo>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_stream {
+
 namespace {
 
 using gaussmix::CovarianceType;
@@ -499,3 +502,5 @@ TEST_CASE("fit_source refuses a source whose rows change between passes; a sourc
   Plain plain{&X};
   CHECK(gaussmix::detail::count_rows(plain) == 1000);
 }
+
+}  // namespace gaussmix_test_stream

@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+// A namespace of its own: the tests build as a few unity translation units (tests/CMakeLists.txt).
+namespace gaussmix_test_stream_memory {
+
 #if defined(__SANITIZE_ADDRESS__)
 #define GAUSSMIX_TEST_UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -126,3 +129,5 @@ TEST_CASE("fit_source over a 64 MiB file raises the peak RSS by a few MB, not by
   CHECK(growth_mib < 16.0);  // a quarter of the file
 #endif
 }
+
+}  // namespace gaussmix_test_stream_memory
