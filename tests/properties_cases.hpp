@@ -2,9 +2,9 @@
 // EM invariants that hold whatever the data: for every covariance type (a SECTION each),
 // for float and double, for Dim = 2, 3 and Eigen::Dynamic (run time d = 4).
 // Data come from a known mixture drawn with the library's own sampler, with fixed seeds.
-// Included by test_properties_double.cpp and test_properties_float.cpp, each defining
-// GAUSSMIX_PROPERTY_TYPES (the configurations below it instantiates): one file of all six peaked at
-// 3.5 GB and minutes under ASan, the two halves compile in parallel.
+// Included by test_properties.cpp, which defines GAUSSMIX_PROPERTY_TYPES (the configurations below it
+// instantiates); a file that wants a subset (e.g. to compile in parallel without the unity build)
+// defines its own list.
 
 #ifndef GAUSSMIX_PROPERTY_TYPES
 #error "define GAUSSMIX_PROPERTY_TYPES (a list of the Config types below) before including properties_cases.hpp"
