@@ -2,14 +2,17 @@
 // EM invariants that hold whatever the data: for every covariance type (a SECTION each),
 // for float and double, for Dim = 2, 3 and Eigen::Dynamic (run time d = 4).
 // Data come from a known mixture drawn with the library's own sampler, with fixed seeds.
-// Included by test_properties.cpp, which defines GAUSSMIX_PROPERTY_TYPES (the configurations below it
-// instantiates); a file that wants a subset (e.g. to compile in parallel without the unity build)
-// defines its own list.
+// Included by test_properties_double.cpp and test_properties_float.cpp, each defining
+// GAUSSMIX_PROPERTY_TYPES (the configurations below it instantiates): two halves of similar weight,
+// which a parallel or two-batch unity build compiles side by side.
 
 #ifndef GAUSSMIX_PROPERTY_TYPES
 #error "define GAUSSMIX_PROPERTY_TYPES (a list of the Config types below) before including properties_cases.hpp"
 #endif
 
+// The helpers once per translation unit (both property files can share one: the unity build).
+#ifndef GAUSSMIX_PROPERTIES_CASES_HELPERS
+#define GAUSSMIX_PROPERTIES_CASES_HELPERS
 #include <gaussmix/gaussmix.hpp>
 
 #include <Eigen/Dense>
@@ -225,6 +228,11 @@ int expected_n_parameters(CovarianceType type, int K, int d) {
 }
 
 }  // namespace
+
+}  // namespace gaussmix_test_properties
+#endif  // GAUSSMIX_PROPERTIES_CASES_HELPERS
+
+namespace gaussmix_test_properties {
 
 TEMPLATE_TEST_CASE("EM by hand: the log-likelihood never decreases and every step keeps valid parameters",
                    "[properties]", GAUSSMIX_PROPERTY_TYPES) {
@@ -556,3 +564,5 @@ TEMPLATE_TEST_CASE("sample: same seed, same samples; moments per label within sa
 }
 
 }  // namespace gaussmix_test_properties
+
+#undef GAUSSMIX_PROPERTY_TYPES
