@@ -501,7 +501,7 @@ TEMPLATE_TEST_CASE("warm_start after a converged fit converges again at once wit
   });
 }
 
-TEMPLATE_TEST_CASE("sample: same seed, same samples; moments per label within sampling error", "[properties]",
+TEMPLATE_TEST_CASE("sample: same seed, same samples, moments per label within sampling error", "[properties]",
                    GAUSSMIX_PROPERTY_TYPES) {
   using C = TestType;
   using Model = typename C::Model;

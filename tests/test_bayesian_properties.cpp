@@ -95,7 +95,7 @@ void require_same(const M& a, const M& b) {
 
 }  // namespace
 
-TEST_CASE("BayesianGaussianMixture: the lower bound never decreases; weights sum to 1; covariances SPD",
+TEST_CASE("BayesianGaussianMixture: the lower bound never decreases, weights sum to 1, covariances SPD",
           "[bayesian][properties]") {
   const Eigen::MatrixXd X = blobs(600, 3, 4, 1.5);
   for (CovarianceType type : kTypes)

@@ -78,7 +78,7 @@ TEMPLATE_TEST_CASE("K = 1: the sample mean and the sample covariance plus reg_co
   });
 }
 
-TEMPLATE_TEST_CASE("n = K: each component sits on its own sample with covariance reg_covar * I; reg_covar = 0 "
+TEMPLATE_TEST_CASE("n = K: each component sits on its own sample with covariance reg_covar * I, reg_covar = 0 "
                    "throws NumericalError",
                    "[hostile]", float, double) {
   using S = TestType;
@@ -122,7 +122,7 @@ TEMPLATE_TEST_CASE("n = K: each component sits on its own sample with covariance
   });
 }
 
-TEMPLATE_TEST_CASE("all rows identical: means equal the point, covariances equal reg_covar * I exactly; "
+TEMPLATE_TEST_CASE("all rows identical: means equal the point, covariances equal reg_covar * I exactly, "
                    "reg_covar = 0 throws NumericalError",
                    "[hostile]", float, double) {
   using S = TestType;
@@ -196,7 +196,7 @@ TEMPLATE_TEST_CASE("K identical points for K components: weights 1/K, means the 
   });
 }
 
-TEMPLATE_TEST_CASE("a constant column: its variance is exactly reg_covar and its covariances exactly 0; "
+TEMPLATE_TEST_CASE("a constant column: its variance is exactly reg_covar and its covariances exactly 0, "
                    "reg_covar = 0 throws NumericalError except for Spherical",
                    "[hostile]", float, double) {
   using S = TestType;
@@ -233,7 +233,7 @@ TEMPLATE_TEST_CASE("a constant column: its variance is exactly reg_covar and its
   });
 }
 
-TEMPLATE_TEST_CASE("two perfectly collinear columns: the null direction gets variance reg_covar; reg_covar = 0 "
+TEMPLATE_TEST_CASE("two perfectly collinear columns: the null direction gets variance reg_covar, reg_covar = 0 "
                    "throws NumericalError for Full and Tied",
                    "[hostile]", float, double) {
   using S = TestType;
@@ -269,7 +269,7 @@ TEMPLATE_TEST_CASE("two perfectly collinear columns: the null direction gets var
   });
 }
 
-TEMPLATE_TEST_CASE("d > n: a finite model whose null directions get variance reg_covar; reg_covar = 0 throws "
+TEMPLATE_TEST_CASE("d > n: a finite model whose null directions get variance reg_covar, reg_covar = 0 throws "
                    "NumericalError for Full and Tied",
                    "[hostile]", float, double) {
   using S = TestType;

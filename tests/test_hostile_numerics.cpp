@@ -130,7 +130,7 @@ TEST_CASE("offset: data + 1e8 (double) fit like centred data, to ulp(1e8)", "[ho
   for_each_covariance_type([&](CovarianceType type) { require_equivariant_fit<double>(type, representable, 1.0, 1e8, tol); });
 }
 
-TEST_CASE("offset: data + 1e4 (float) fit like centred data, to ulp(1e4); at 1e8 float holds multiples of 8",
+TEST_CASE("offset: data + 1e4 (float) fit like centred data, to ulp(1e4), at 1e8 float holds multiples of 8",
           "[hostile]") {
   // float's ulp at 1e4 is 2^-10 ~ 1e-3: the means can be no closer than that (tolerance 4 ulp);
   // covariances and weights inherit errors of that order (measured: 3e-4).
@@ -437,7 +437,7 @@ TEMPLATE_TEST_CASE("a component whose weight collapses to 0 keeps its previous m
   });
 }
 
-TEMPLATE_TEST_CASE("max_iter reached without convergence is reported in FitResult, not thrown; tol = 0 runs "
+TEMPLATE_TEST_CASE("max_iter reached without convergence is reported in FitResult, not thrown, tol = 0 runs "
                    "exactly max_iter iterations",
                    "[hostile]", float, double) {
   using S = TestType;

@@ -171,7 +171,7 @@ TEMPLATE_TEST_CASE("save_json -> load_json: identical parameters, options and pr
   }
 }
 
-TEST_CASE("save_json and load_json through files; the fit outcome is recorded", "[io]") {
+TEST_CASE("save_json and load_json through files, the fit outcome is recorded", "[io]") {
   const auto model = fitted<gaussmix::GaussianMixtureXd>(CovarianceType::Full, 3);
   const std::string path = "gaussmix_test_io_model.json";
   gaussmix::FitResult fit;

@@ -472,7 +472,7 @@ struct ShrinkingSource {
 };
 }  // namespace
 
-TEST_CASE("fit_source refuses a source whose rows change between passes; a source needs no n_rows", "[stream]") {
+TEST_CASE("fit_source refuses a source whose rows change between passes, a source needs no n_rows", "[stream]") {
   const Eigen::MatrixXd X = mixture_data(1000, 8);
   gaussmix::GaussianMixtureXd model(options_for(CovarianceType::Diagonal));
   require_throws<std::invalid_argument>(
