@@ -346,6 +346,46 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = c_array(X if X.dtype == dtype else X.astype(dtype))
         return self._core_model(), X
 
+    def _fast_model(self, X):
+        """The C++ model when X can go to it as is, else None (then _scoring_input checks X).
+
+        The fast path of predict & c. on small data, where scikit-learn's generic checks would cost
+        several times the computation: X is a plain numpy array, 2-D, C-contiguous, of the model's
+        dtype, with at least one row and n_features_in_ columns; the model was fitted without feature
+        names (else scikit-learn's warnings apply) and its C++ model is current. Finiteness is left
+        to the C++ call, which checks every value; on any ValueError from it the caller goes the
+        slow way, so bad input still gets scikit-learn's message."""
+        if type(X) is not np.ndarray:
+            return None
+        state = self.__dict__
+        cached = state.get("_gaussmix_core")
+        if cached is None or "feature_names_in_" in state:
+            return None
+        means = state.get("means_")
+        if (
+            cached[0] != (id(state.get("weights_")), id(means), id(state.get("covariances_")))
+            or X.ndim != 2
+            or X.dtype != means.dtype
+            or X.shape[0] == 0
+            or X.shape[1] != state.get("n_features_in_")
+            or not X.flags.c_contiguous
+        ):
+            return None
+        return cached[1]
+
+    def _score_call(self, method, X):
+        """_core model `method` on X: the fast path when X qualifies (_fast_model), else the full
+        checks first. A ValueError on the fast path (NaN or Inf in X, or the library's own checks)
+        repeats the call the slow way, which raises scikit-learn's error for bad input."""
+        model = self._fast_model(X)
+        if model is not None:
+            try:
+                return getattr(model, method)(X)
+            except ValueError:
+                pass
+        model, X = self._scoring_input(X)
+        return getattr(model, method)(X)
+
     # --- the C++ model ---
 
     def _core_model(self):
@@ -456,8 +496,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def score_samples(self, X):
         """Log density log p(x) of each row of X (n,)."""
-        model, X = self._scoring_input(X)
-        return model.score_samples(X)
+        return self._score_call("score_samples", X)
 
     def score(self, X, y=None):
         """Mean log density per row of X."""
@@ -465,13 +504,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict(self, X):
         """Most probable component of each row of X (n,)."""
-        model, X = self._scoring_input(X)
-        return model.predict(X).astype(np.int64, copy=False)
+        return self._score_call("predict", X).astype(np.int64, copy=False)
 
     def predict_proba(self, X):
         """Posterior probability of each component for each row of X (n, n_components)."""
-        model, X = self._scoring_input(X)
-        return model.predict_proba(X)
+        return self._score_call("predict_proba", X)
 
     def sample(self, n_samples=1):
         """n_samples rows drawn from the mixture, grouped by component as scikit-learn returns them;

@@ -154,6 +154,85 @@ def test_c_contiguous_arrays_are_read_in_place():
     assert _core.data_address_f64(readonly) == readonly.ctypes.data
 
 
+def test_fast_path_takes_plain_arrays_only(X):
+    """predict & c. hand a C-contiguous array of the model's dtype straight to C++ (the fast path);
+    anything else goes through the full checks, with the same results."""
+    fitted = GaussianMixture(2, random_state=0).fit(X)
+    model = fitted._core_model()
+    assert fitted._fast_model(X) is model
+    assert fitted._fast_model(X[5:50]) is model  # a contiguous slice of rows
+    for other in (np.asfortranarray(X), X[::2], X.astype(np.float32), X.tolist(), X[0], X[:0], X[:, :1]):
+        assert fitted._fast_model(other) is None
+    for method in ("predict", "predict_proba", "score_samples", "score"):
+        fast = getattr(fitted, method)(X)
+        for other in (np.asfortranarray(X), X.tolist()):
+            np.testing.assert_array_equal(getattr(fitted, method)(other), fast, err_msg=method)
+    fitted32 = GaussianMixture(2, random_state=0).fit(X.astype(np.float32))
+    assert fitted32._fast_model(X.astype(np.float32)) is fitted32._core_model()
+    assert fitted32._fast_model(X) is None  # float64 into a float32 model: converted first
+    np.testing.assert_array_equal(fitted32.predict(X), fitted32.predict(X.astype(np.float32)))
+
+
+def test_fast_path_keeps_the_checks_and_messages(X):
+    """Bad input that qualifies for the fast path still gets the full checks' error."""
+    with pytest.raises(gaussmix.NotFittedError):
+        GaussianMixture().score_samples(X)
+    fitted = GaussianMixture(2, random_state=0).fit(X)
+    from gaussmix import _compat
+
+    for bad, message in ((np.nan, "NaN"), (np.inf, "infinity" if _compat.HAVE_SKLEARN else "NaN or infinity")):
+        Xbad = X.copy()
+        Xbad[7, 1] = bad
+        assert fitted._fast_model(Xbad) is not None
+        for method in ("predict", "predict_proba", "score_samples", "score"):
+            # scikit-learn's message (or the numpy-only stand-in's), not the library's.
+            with pytest.raises(ValueError, match=f"Input X contains {message}"):
+                getattr(fitted, method)(Xbad)
+    with pytest.raises(ValueError, match="X has 3 features, but GaussianMixture is expecting 2 features"):
+        fitted.predict(np.ones((4, 3)))
+    with pytest.raises(ValueError, match="0 sample"):
+        fitted.predict(X[:0])
+    with pytest.raises(ValueError, match="2D array"):
+        fitted.predict(X[0])
+
+
+def test_fast_path_follows_replaced_parameters(X):
+    """Fitted attributes replaced by hand rebuild the C++ model, on the fast path too."""
+    fitted = GaussianMixture(2, random_state=0).fit(X)
+    before = fitted.predict(X)
+    fitted.means_ = fitted.means_[::-1].copy()
+    fitted.weights_ = fitted.weights_[::-1].copy()
+    fitted.covariances_ = fitted.covariances_[::-1].copy()
+    assert fitted._fast_model(X) is None  # the cached C++ model is stale
+    np.testing.assert_array_equal(fitted.predict(X), 1 - before)
+    assert fitted._fast_model(X) is fitted._core_model()
+
+
+def test_fast_path_and_feature_names(X):
+    """Fitted with column names: a plain array at predict warns as scikit-learn does (full checks)."""
+    pytest.importorskip("sklearn")
+
+    class Frame:  # the part of a DataFrame scikit-learn reads: columns and the values
+        def __init__(self, values, columns):
+            self.values, self.columns = values, np.asarray(columns, dtype=object)
+
+        def __array__(self, dtype=None):
+            return self.values if dtype is None else self.values.astype(dtype)
+
+        def __len__(self):
+            return len(self.values)
+
+        @property
+        def shape(self):
+            return self.values.shape
+
+    fitted = GaussianMixture(2, random_state=0).fit(Frame(X, ["a", "b"]))
+    assert list(fitted.feature_names_in_) == ["a", "b"]
+    assert fitted._fast_model(X) is None
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        fitted.predict(X)
+
+
 # --- behaviour users see ---
 
 
@@ -264,6 +343,13 @@ except gaussmix.NotFittedError:
     pass
 g.fit(X)
 assert sorted(np.bincount(g.predict(X))) == [100, 100]
+Xnan = X.copy()
+Xnan[3, 0] = np.nan
+try:
+    g.predict(Xnan)
+    raise SystemExit('no ValueError for NaN')
+except ValueError as error:
+    assert 'Input X contains NaN' in str(error), error
 assert g.get_params()['n_components'] == 2 and 'n_components=2' in repr(g)
 try:
     gaussmix.GaussianMixture(0).fit(X)
