@@ -199,14 +199,34 @@ class GaussianMixture {
     return static_cast<Scalar>(total_log_likelihood(X, "score") / X.rows());
   }
 
-  /// Most probable component of each row (n).
+  /// Most probable component of each row (n): the first k with the largest
+  /// log pi_k + log N(x_i | k), as scikit-learn's predict (the responsibilities are not normalised:
+  /// no log-sum-exp, the argmax is the same).
   template <class D>
   Labels predict(const Eigen::MatrixBase<D>& X) const {
     check_scoring_input(X, "predict");
     Labels out(X.rows());
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      for (Eigen::Index i = 0; i < rows; ++i) ws.log_prob.row(i).maxCoeff(&out(start + i));
+    const int K = params_.n_components();
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
+    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      weighted_log_prob(params_, rows, ws);
+      // Column by column (log_prob is column-major): sequential reads instead of a strided row scan.
+      Scalar* best = ws.log_norm.data();
+      int* label = out.data() + start;
+      const Scalar* column = ws.log_prob.col(0).data();
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        best[i] = column[i];
+        label[i] = 0;
+      }
+      for (int k = 1; k < K; ++k) {
+        column = ws.log_prob.col(k).data();
+        for (Eigen::Index i = 0; i < rows; ++i)
+          if (column[i] > best[i]) {
+            best[i] = column[i];
+            label[i] = k;
+          }
+      }
     });
     return out;
   }
