@@ -233,6 +233,35 @@ def test_fast_path_and_feature_names(X):
         fitted.predict(X)
 
 
+def test_parameter_checks_skip_sklearns_validation_only_when_it_would_pass(X, monkeypatch):
+    """fit skips scikit-learn's _validate_params (slow on small data) only for parameters it
+    surely accepts; anything else still gets its InvalidParameterError and message."""
+    sklearn_validation = pytest.importorskip("sklearn.utils._param_validation")
+    calls = []
+    original = GaussianMixture._validate_params
+    monkeypatch.setattr(GaussianMixture, "_validate_params", lambda self: calls.append(1) or original(self))
+    given = dict(weights_init=[0.5, 0.5], means_init=np.array([[0, 0], [6, 1]]), precisions_init=(1.0, 2.0))
+    for params in ({}, dict(random_state=2**32 - 1), dict(random_state=np.random.RandomState(0), n_jobs=2),
+                   dict(covariance_type="spherical", tol=1e-4, verbose=False, warm_start=np.bool_(True), **given)):
+        GaussianMixture(2, **params).fit(X)
+    assert calls == []
+    invalid = [dict(n_components=0), dict(n_components=2.0), dict(tol=-1.0), dict(tol=float("nan")),
+               dict(covariance_type="banana"), dict(init_params=None), dict(random_state=2**32),
+               dict(random_state="seed"), dict(weights_init="abc"), dict(verbose=-1), dict(n_jobs=1.5)]
+    for params in invalid:
+        name = next(iter(params))
+        with pytest.raises(sklearn_validation.InvalidParameterError,
+                           match=f"The '{name}' parameter of GaussianMixture must be"):
+            GaussianMixture(**params).fit(X)
+    assert len(calls) == len(invalid)
+
+    class Subclass(GaussianMixture):
+        pass
+
+    Subclass(2).fit(X)  # subclasses always take scikit-learn's validation
+    assert len(calls) == len(invalid) + 1
+
+
 # --- behaviour users see ---
 
 
