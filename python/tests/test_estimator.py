@@ -173,6 +173,16 @@ def test_fast_path_takes_plain_arrays_only(X):
     np.testing.assert_array_equal(fitted32.predict(X), fitted32.predict(X.astype(np.float32)))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_score_is_the_mean_of_score_samples(X, dtype):
+    """score computes ndarray.mean's result (value and type) without calling it."""
+    fitted = GaussianMixture(3, random_state=0).fit(X.astype(dtype))
+    for rows in (X[:1], X[:7], X):
+        rows = rows.astype(dtype)
+        expected = fitted.score_samples(rows).mean()
+        assert fitted.score(rows) == expected and type(fitted.score(rows)) is type(expected)
+
+
 def test_fast_path_keeps_the_checks_and_messages(X):
     """Bad input that qualifies for the fast path still gets the full checks' error."""
     with pytest.raises(gaussmix.NotFittedError):
