@@ -83,14 +83,31 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
         (ws.constant(k) - Scalar(0.5) * ws.mean_term(k)) + (log_prob.col(k) - Scalar(0.5) * quadratic.col(k)).array();
   }
   const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
+  // Each row's floor, from its best entry (the first on ties): column by column, since the tables
+  // are column-major (a row scan strides by the block height). ws.log_norm and ws.weighted are
+  // free until normalise(): the best value and the best entry's quadratic + mean_term, then the floor.
+  Scalar* best = ws.log_norm.data();
+  Scalar* best_size = ws.weighted.data();
   for (Eigen::Index i = 0; i < rows; ++i) {
-    Eigen::Index top = 0;
-    for (int k = 1; k < K; ++k)
-      if (log_prob(i, k) > log_prob(i, top)) top = k;
-    const Scalar floor = log_prob(i, top) - gamma * (quadratic(i, top) + ws.mean_term(top)) - Scalar(40);
-    for (int k = 0; k < K; ++k) {
+    best[i] = log_prob(i, 0);
+    best_size[i] = quadratic(i, 0) + ws.mean_term(0);
+  }
+  for (int k = 1; k < K; ++k) {
+    const Scalar* value = log_prob.col(k).data();
+    const Scalar* q = quadratic.col(k).data();
+    const Scalar m = ws.mean_term(k);
+    for (Eigen::Index i = 0; i < rows; ++i)
+      if (value[i] > best[i]) {
+        best[i] = value[i];
+        best_size[i] = q[i] + m;
+      }
+  }
+  Scalar* floor = best;
+  for (Eigen::Index i = 0; i < rows; ++i) floor[i] = best[i] - gamma * best_size[i] - Scalar(40);
+  for (int k = 0; k < K; ++k) {
+    for (Eigen::Index i = 0; i < rows; ++i) {
       const Scalar error = gamma * (quadratic(i, k) + ws.mean_term(k));
-      if (log_prob(i, k) + error < floor) continue;  // negligible responsibility, error included
+      if (log_prob(i, k) + error < floor[i]) continue;  // negligible responsibility, error included
       const Scalar constant = ws.constant(k);
       const Scalar maha = Scalar(2) * (constant - log_prob(i, k));
       if (!(error > Scalar(8) * gamma * (Scalar(1) + std::abs(maha))) && std::isfinite(log_prob(i, k))) continue;
