@@ -411,8 +411,8 @@ class GaussianMixture {
     detail::check_data<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0);
     if (!is_fitted() && X.rows() < options_.n_components)
       throw std::invalid_argument(detail::message("partial_fit: the first batch initialises the model and has ",
-                                                  X.rows(), " rows, fewer than n_components = ",
-                                                  options_.n_components));
+                                                  X.rows(),
+                                                  " rows, fewer than n_components = ", options_.n_components));
   }
 
   // Step size of update number online_steps_ + 1.
@@ -425,19 +425,14 @@ class GaussianMixture {
 
   template <class D>
   FitResult partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    Parameters<Scalar, Dim> p;
-    if (is_fitted()) {
-      p = params_;
-    } else {
-      detail::Random rng(detail::run_seed(options_.seed, 0));
-      p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
-    }
+    if (!is_fitted()) return partial_fit_first_batch(X, w);
+    const Parameters<Scalar, Dim>& p = params_;
     SufficientStatistics<Dim> batch;
     batch.reset(options_.covariance_type, p.means);
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
     expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
     const double lower_bound = batch.log_likelihood / batch.total_weight;
-    const bool fresh = !is_fitted() || online_steps_ == 0;
+    const bool fresh = online_steps_ == 0;
     SufficientStatistics<Dim> running =
         fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
     Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
@@ -450,6 +445,55 @@ class GaussianMixture {
     result.lower_bound = lower_bound;
     result.history.push_back(lower_bound);
     return result;
+  }
+
+  // Initialisations of the first batch: the user's n_init if they asked for several, else 16.
+  int first_batch_runs() const {
+    if (options_.online.first_batch_n_init > 0) return options_.online.first_batch_n_init;
+    return options_.n_init > 1 ? options_.n_init : 16;
+  }
+
+  // The first batch of an unfitted model: EM on the batch from first_batch_runs() initialisations (seeds
+  // run_seed(seed, run), as fit's), at most first_batch_max_iter iterations each, the best last lower
+  // bound kept; that run's last batch statistics start the running statistics (rho = 1). So the call
+  // equals fit(X) with n_init = first_batch_runs() and max_iter = first_batch_max_iter, bit for bit.
+  template <class D>
+  FitResult partial_fit_first_batch(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
+    const int runs = first_batch_runs(), max_iter = options_.online.first_batch_max_iter;
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    SufficientStatistics<Dim> stats, best_stats;
+    Parameters<Scalar, Dim> best;
+    FitResult best_result;
+    for (int run = 0; run < runs; ++run) {
+      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
+      Parameters<Scalar, Dim> p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
+      FitResult result;
+      double lower_bound = -std::numeric_limits<double>::infinity();
+      for (int iteration = 1; iteration <= max_iter; ++iteration) {
+        const double previous = lower_bound;
+        stats.reset(options_.covariance_type, p.means);
+        expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
+        lower_bound = stats.log_likelihood / stats.total_weight;
+        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        result.history.push_back(lower_bound);
+        result.n_iter = iteration;
+        if (std::abs(lower_bound - previous) < options_.tol) {
+          result.converged = true;
+          break;
+        }
+      }
+      result.lower_bound = lower_bound;
+      if (run == 0 || lower_bound > best_result.lower_bound) {
+        best = std::move(p);
+        best_result = std::move(result);
+        best_stats = stats;
+      }
+    }
+    // Commit only now: every step above may throw.
+    params_ = std::move(best);
+    online_stats_ = std::move(best_stats);
+    online_steps_ = 1;
+    return best_result;
   }
 
   template <class D>
