@@ -335,12 +335,14 @@ class GaussianMixture {
   /// One online (stepwise) EM update from a batch of rows (Cappe & Moulines 2009): the batch's
   /// statistics under the current parameters are blended into the running normalised statistics,
   /// \f$s \leftarrow (1 - \rho_t) s + \rho_t s_{batch}\f$ (Options::online gives rho_t), then the M-step
-  /// (with reg_covar) from s. On a model without parameters the batch first initialises it with
-  /// Options::init_params (Options::seed's first run, as fit). The first update after new parameters
-  /// uses rho = 1, so partial_fit(X) then equals one EM iteration of fit on X.
-  /// Returns n_iter = 1 and lower_bound = the batch's mean log-likelihood under the parameters
-  /// before the update. Throws std::invalid_argument for a bad batch (the first one smaller than
-  /// n_components); nothing changes on a throw.
+  /// (with reg_covar) from s. The first update after fit or set_parameters uses rho = 1, so partial_fit(X)
+  /// then equals one EM iteration of fit on X; it returns n_iter = 1 and lower_bound = the batch's mean
+  /// log-likelihood under the parameters before the update.
+  /// On a model without parameters the call equals fit(X) with n_init = Options::online.first_batch_n_init
+  /// (default 16, or Options::n_init if > 1) and max_iter = first_batch_max_iter (default 3), and returns
+  /// fit's FitResult: one k-means start on a few thousand rows left 14 of 72 random mixtures in a poor local
+  /// optimum for the whole stream, 16 left none (docs/scaling.md). Throws std::invalid_argument for a bad
+  /// batch (the first one smaller than n_components); nothing changes on a throw.
   template <class D>
   FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
     check_partial_fit_input(X);
