@@ -431,7 +431,9 @@ class GaussianMixture {
     const Parameters<Scalar, Dim>& p = params_;
     SufficientStatistics<Dim> batch;
     batch.reset(options_.covariance_type, p.means);
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    // The model's workspaces: allocated per call, blocks of 100+ KB went back to the OS and were faulted
+    // in again on every batch (glibc's mmap/trim thresholds), a pass over 10^7 rows 10x slower.
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
     expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
     const double lower_bound = batch.log_likelihood / batch.total_weight;
     const bool fresh = online_steps_ == 0;
@@ -544,6 +546,7 @@ class GaussianMixture {
   Parameters<Scalar, Dim> params_;
   SufficientStatistics<Dim> online_stats_;  // partial_fit's running statistics (see online_statistics)
   std::int64_t online_steps_ = 0;
+  std::vector<EStepWorkspace<Scalar, Dim>> online_workspaces_;  // partial_fit's E-step buffers, kept between calls
 };
 
 /// Convenience aliases, as Sophus names its groups.
