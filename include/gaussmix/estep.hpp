@@ -22,7 +22,7 @@ struct EStepWorkspace {
   using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;              ///< rows x 1
 
   ///@{
-  Block x, diff, scaled;                   ///< rows x d
+  Block x, diff, scaled;  ///< rows x d
   ///@}
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
@@ -302,12 +302,23 @@ void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar
 template <typename Scalar, int Dim, class D>
 class BlockedExpectation {
  public:
-  /// X: n x d data; w: sample weights (n) or nullptr; K: components.
-  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K)
+  /// X: n x d data; w: sample weights (n) or nullptr; K: components. `reuse`: per-thread workspaces kept by
+  /// the caller across calls (resized here if they do not fit), or nullptr for workspaces of this object.
+  BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
+                     std::vector<EStepWorkspace<Scalar, Dim>>* reuse = nullptr)
       : X_(X.derived()), w_(w), bounds_(detail::chunk_bounds(X.rows(), X.cols())) {
     chunk_stats_.resize(bounds_.size() - 1);
     bad_row_.assign(bounds_.size() - 1, -1);
-    for (int t = 0; t < detail::max_threads(); ++t) workspaces_.emplace_back(X.cols(), K);
+    reuse_ = reuse;
+    auto& workspaces = this->workspaces();
+    const auto fits = [&](const EStepWorkspace<Scalar, Dim>& ws) {
+      return ws.x.rows() == detail::block_rows(X.cols()) && ws.x.cols() == X.cols() && ws.log_prob.cols() == K;
+    };
+    if (static_cast<int>(workspaces.size()) != detail::max_threads() ||
+        !std::all_of(workspaces.begin(), workspaces.end(), fits)) {
+      workspaces.clear();
+      for (int t = 0; t < detail::max_threads(); ++t) workspaces.emplace_back(X.cols(), K);
+    }
   }
 
   /// Fills `stats` (reset by the caller to the E-step's means) with the sums over all rows.
@@ -317,7 +328,7 @@ class BlockedExpectation {
     for (auto& c : chunk_stats_) {
       c.reset(stats.type, stats.reference);
     }
-    detail::for_each_chunk(chunks, [&](int c, int thread) { run_chunk(p, c, workspaces_[thread]); });
+    detail::for_each_chunk(chunks, [&](int c, int thread) { run_chunk(p, c, workspaces()[thread]); });
     for (int c = 0; c < chunks; ++c) {
       if (bad_row_[c] >= 0)
         throw NumericalError(detail::message("fit: sample ", bad_row_[c],
@@ -346,8 +357,11 @@ class BlockedExpectation {
   const Eigen::VectorXd* w_;
   std::vector<Eigen::Index> bounds_;  // chunk c covers rows [bounds_[c], bounds_[c+1])
   std::vector<SufficientStatistics<Dim>> chunk_stats_;
-  std::vector<Eigen::Index> bad_row_;                    // first row with log p = -inf, per chunk
-  std::vector<EStepWorkspace<Scalar, Dim>> workspaces_;  // one per thread
+  std::vector<Eigen::Index> bad_row_;  // first row with log p = -inf, per chunk
+  // One per thread: the caller's (reuse_, kept across calls) or this object's own.
+  std::vector<EStepWorkspace<Scalar, Dim>>& workspaces() { return reuse_ ? *reuse_ : own_workspaces_; }
+  std::vector<EStepWorkspace<Scalar, Dim>>* reuse_ = nullptr;
+  std::vector<EStepWorkspace<Scalar, Dim>> own_workspaces_;
 };
 
 }  // namespace gaussmix

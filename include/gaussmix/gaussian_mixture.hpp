@@ -355,12 +355,14 @@ class GaussianMixture {
   /// One online (stepwise) EM update from a batch of rows (Cappe & Moulines 2009): the batch's
   /// statistics under the current parameters are blended into the running normalised statistics,
   /// \f$s \leftarrow (1 - \rho_t) s + \rho_t s_{batch}\f$ (Options::online gives rho_t), then the M-step
-  /// (with reg_covar) from s. On a model without parameters the batch first initialises it with
-  /// Options::init_params (Options::seed's first run, as fit). The first update after new parameters
-  /// uses rho = 1, so partial_fit(X) then equals one EM iteration of fit on X.
-  /// Returns n_iter = 1 and lower_bound = the batch's mean log-likelihood under the parameters
-  /// before the update. Throws std::invalid_argument for a bad batch (the first one smaller than
-  /// n_components); nothing changes on a throw.
+  /// (with reg_covar) from s. The first update after fit or set_parameters uses rho = 1, so partial_fit(X)
+  /// then equals one EM iteration of fit on X; it returns n_iter = 1 and lower_bound = the batch's mean
+  /// log-likelihood under the parameters before the update.
+  /// On a model without parameters the call equals fit(X) with n_init = Options::online.first_batch_n_init
+  /// (default 16, or Options::n_init if > 1) and max_iter = first_batch_max_iter (default 3), and returns
+  /// fit's FitResult: one k-means start on a few thousand rows left 14 of 72 random mixtures in a poor local
+  /// optimum for the whole stream, 16 left none (docs/scaling.md). Throws std::invalid_argument for a bad
+  /// batch (the first one smaller than n_components); nothing changes on a throw.
   template <class D>
   FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
     check_partial_fit_input(X);
@@ -431,8 +433,8 @@ class GaussianMixture {
     detail::check_data<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0);
     if (!is_fitted() && X.rows() < options_.n_components)
       throw std::invalid_argument(detail::message("partial_fit: the first batch initialises the model and has ",
-                                                  X.rows(), " rows, fewer than n_components = ",
-                                                  options_.n_components));
+                                                  X.rows(),
+                                                  " rows, fewer than n_components = ", options_.n_components));
   }
 
   // Step size of update number online_steps_ + 1.
@@ -445,19 +447,16 @@ class GaussianMixture {
 
   template <class D>
   FitResult partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    Parameters<Scalar, Dim> p;
-    if (is_fitted()) {
-      p = params_;
-    } else {
-      detail::Random rng(detail::run_seed(options_.seed, 0));
-      p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
-    }
+    if (!is_fitted()) return partial_fit_first_batch(X, w);
+    const Parameters<Scalar, Dim>& p = params_;
     SufficientStatistics<Dim> batch;
     batch.reset(options_.covariance_type, p.means);
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    // The model's workspaces: allocated per call, blocks of 100+ KB went back to the OS and were faulted
+    // in again on every batch (glibc's mmap/trim thresholds), a pass over 10^7 rows 10x slower.
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
     expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
     const double lower_bound = batch.log_likelihood / batch.total_weight;
-    const bool fresh = !is_fitted() || online_steps_ == 0;
+    const bool fresh = online_steps_ == 0;
     SufficientStatistics<Dim> running =
         fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
     Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
@@ -470,6 +469,55 @@ class GaussianMixture {
     result.lower_bound = lower_bound;
     result.history.push_back(lower_bound);
     return result;
+  }
+
+  // Initialisations of the first batch: the user's n_init if they asked for several, else 16.
+  int first_batch_runs() const {
+    if (options_.online.first_batch_n_init > 0) return options_.online.first_batch_n_init;
+    return options_.n_init > 1 ? options_.n_init : 16;
+  }
+
+  // The first batch of an unfitted model: EM on the batch from first_batch_runs() initialisations (seeds
+  // run_seed(seed, run), as fit's), at most first_batch_max_iter iterations each, the best last lower
+  // bound kept; that run's last batch statistics start the running statistics (rho = 1). So the call
+  // equals fit(X) with n_init = first_batch_runs() and max_iter = first_batch_max_iter, bit for bit.
+  template <class D>
+  FitResult partial_fit_first_batch(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
+    const int runs = first_batch_runs(), max_iter = options_.online.first_batch_max_iter;
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    SufficientStatistics<Dim> stats, best_stats;
+    Parameters<Scalar, Dim> best;
+    FitResult best_result;
+    for (int run = 0; run < runs; ++run) {
+      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
+      Parameters<Scalar, Dim> p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
+      FitResult result;
+      double lower_bound = -std::numeric_limits<double>::infinity();
+      for (int iteration = 1; iteration <= max_iter; ++iteration) {
+        const double previous = lower_bound;
+        stats.reset(options_.covariance_type, p.means);
+        expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
+        lower_bound = stats.log_likelihood / stats.total_weight;
+        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        result.history.push_back(lower_bound);
+        result.n_iter = iteration;
+        if (std::abs(lower_bound - previous) < options_.tol) {
+          result.converged = true;
+          break;
+        }
+      }
+      result.lower_bound = lower_bound;
+      if (run == 0 || lower_bound > best_result.lower_bound) {
+        best = std::move(p);
+        best_result = std::move(result);
+        best_stats = stats;
+      }
+    }
+    // Commit only now: every step above may throw.
+    params_ = std::move(best);
+    online_stats_ = std::move(best_stats);
+    online_steps_ = 1;
+    return best_result;
   }
 
   template <class D>
@@ -518,6 +566,7 @@ class GaussianMixture {
   Parameters<Scalar, Dim> params_;
   SufficientStatistics<Dim> online_stats_;  // partial_fit's running statistics (see online_statistics)
   std::int64_t online_steps_ = 0;
+  std::vector<EStepWorkspace<Scalar, Dim>> online_workspaces_;  // partial_fit's E-step buffers, kept between calls
 };
 
 /// Convenience aliases, as Sophus names its groups.

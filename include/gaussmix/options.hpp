@@ -53,6 +53,11 @@ struct OnlineOptions {
   double step_decay = 0.6;              ///< kappa in (0.5, 1]: rho_t = (t + step_offset)^(-kappa)
   double step_offset = 2;               ///< t0 >= 0: larger values damp the first steps
   std::optional<double> constant_step;  ///< rho in (0, 1] used for every update instead of the schedule
+  /// Initialisations tried on the first batch of an unfitted model (EM on the batch from each, the best
+  /// lower bound kept); 0 = automatic: Options::n_init if > 1, else 16. One k-means start on a batch of a
+  /// few thousand rows leaves too many random mixtures in a poor local optimum (docs/scaling.md).
+  int first_batch_n_init = 0;
+  int first_batch_max_iter = 3;  ///< EM iterations (at most; Options::tol stops earlier) per first-batch initialisation
 };
 
 /// Fit settings. Defaults are scikit-learn's `GaussianMixture` defaults.
@@ -135,6 +140,9 @@ inline void validate(const Options& options) {
     fail("online.step_offset", "finite and >= 0", online.step_offset);
   if (online.constant_step && !(*online.constant_step > 0 && *online.constant_step <= 1))
     fail("online.constant_step", "in (0, 1]", *online.constant_step);
+  if (online.first_batch_n_init < 0)
+    fail("online.first_batch_n_init", ">= 0 (0 = automatic)", online.first_batch_n_init);
+  if (online.first_batch_max_iter < 1) fail("online.first_batch_max_iter", ">= 1", online.first_batch_max_iter);
   switch (options.covariance_type) {
     case CovarianceType::Full:
     case CovarianceType::Diagonal:
