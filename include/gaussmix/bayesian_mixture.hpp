@@ -22,6 +22,7 @@
 #include "detail/validation.hpp"
 #include "estep.hpp"
 #include "gaussian_mixture.hpp"
+#include "mstep.hpp"
 #include "initial_parameters.hpp"
 #include "mstep.hpp"
 #include "options.hpp"
@@ -85,34 +86,6 @@ struct ResolvedPriors {
 };
 
 }  // namespace detail
-
-/// Sufficient statistics of X under given responsibilities, about the responsibility-weighted
-/// means (two passes: the first finds the means, the second the moments about them).
-/// fill(start, rows, R) writes the responsibilities of rows start.. into the rows x K block R.
-template <typename Scalar, int Dim, class D, class Fill>
-SufficientStatistics<Dim> responsibility_statistics(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
-                                                    CovarianceType type, Fill&& fill) {
-  const Eigen::Index d = X.cols();
-  EStepWorkspace<Scalar, Dim> ws(d, K);
-  ws.log_norm.setZero();
-  SufficientStatistics<Dim> stats;
-  auto pass = [&]() {
-    detail::for_each_block(X.rows(), d, [&](Eigen::Index start, Eigen::Index rows) {
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
-      fill(start, rows, ws.log_prob.topRows(rows));
-      accumulate(start, rows, w, ws, stats);
-    });
-  };
-  const Eigen::Matrix<double, 1, Dim> origin = X.row(0).template cast<double>();
-  stats.reset(CovarianceType::Diagonal, origin.replicate(K, 1));
-  pass();
-  Eigen::Matrix<double, Eigen::Dynamic, Dim> means = stats.reference;
-  for (int k = 0; k < K; ++k)
-    if (stats.weight(k) > 0) means.row(k) += stats.first.row(k) / stats.weight(k);
-  stats.reset(type, means);
-  pass();
-  return stats;
-}
 
 /// One-component statistics of the data (every responsibility 1), moments about the (weighted)
 /// mean: what BayesianGaussianMixture resolves its default priors from. Full or Diagonal moments.
@@ -857,16 +830,8 @@ FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& sourc
   validate(stream, options);
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir;
-  if (!warm) {
-    RowSample sample(stream.reservoir_size, d, detail::sample_seed(options.seed));
-    const Eigen::Index n = detail::sample_source(src, sample, 0, "fit_source");
-    if (n < options.n_components)
-      throw std::invalid_argument(
-          detail::message("fit_source: the source has ", n, " rows, fewer than n_components = ", options.n_components));
-    expectation.expect_rows(n);
-    reservoir = sample.rows_in_order<Scalar, Dim>();
-  }
+  const Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =
+      detail::initialisation_sample<Scalar, Dim>(src, expectation, options, stream, d, warm);
   const SufficientStatistics<Dim> data = source_data_statistics<Scalar, Dim>(src, model.data_moments());
   const double total = model.total_weight(data);
   return model.fit_with(

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "detail/validation.hpp"
@@ -98,13 +99,13 @@ Parameters<Scalar, Dim> maximise(const SufficientStatistics<Dim>& s, double reg_
   return p;
 }
 
-/// The M-step from responsibilities given row by row (scikit-learn's `_m_step`): fill(start, rows, R)
-/// writes the responsibilities of rows start.. into the rows x K block R. Two passes over X: the
-/// first finds the means, the second takes the second moments about them, so they are centred.
+/// Sufficient statistics of X under responsibilities given row by row: fill(start, rows, R) writes the
+/// responsibilities of rows start.. into the rows x K block R. Two passes over X: the first finds the
+/// responsibility-weighted means, the second takes the moments about them, so they are centred. A
+/// component with weight 0 (or below `min_weight`) keeps X's first row as its reference point.
 template <typename Scalar, int Dim, class D, class Fill>
-Parameters<Scalar, Dim> maximise_responsibilities(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
-                                                  CovarianceType type, double reg_covar,
-                                                  const Parameters<Scalar, Dim>* previous, Fill&& fill) {
+SufficientStatistics<Dim> responsibility_statistics(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
+                                                    CovarianceType type, Fill&& fill, double min_weight = 0) {
   const Eigen::Index d = X.cols();
   EStepWorkspace<Scalar, Dim> ws(d, K);
   ws.log_norm.setZero();
@@ -121,9 +122,20 @@ Parameters<Scalar, Dim> maximise_responsibilities(const Eigen::MatrixBase<D>& X,
   pass();
   Eigen::Matrix<double, Eigen::Dynamic, Dim> means = stats.reference;
   for (int k = 0; k < K; ++k)
-    if (stats.weight(k) >= empty_component_weight<Scalar>()) means.row(k) += stats.first.row(k) / stats.weight(k);
+    if (stats.weight(k) > 0 && stats.weight(k) >= min_weight) means.row(k) += stats.first.row(k) / stats.weight(k);
   stats.reset(type, means);
   pass();
+  return stats;
+}
+
+/// The M-step from responsibilities given row by row (scikit-learn's `_m_step`): the statistics of
+/// responsibility_statistics (an empty component's reference stays at X's first row), then maximise.
+template <typename Scalar, int Dim, class D, class Fill>
+Parameters<Scalar, Dim> maximise_responsibilities(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
+                                                  CovarianceType type, double reg_covar,
+                                                  const Parameters<Scalar, Dim>* previous, Fill&& fill) {
+  const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
+      X, w, K, type, std::forward<Fill>(fill), empty_component_weight<Scalar>());
   return maximise<Scalar, Dim>(stats, reg_covar, previous);
 }
 

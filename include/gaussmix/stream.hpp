@@ -568,6 +568,27 @@ class SourceExpectation {
 /// memory: the GaussianMixture::fit of data larger than memory, with the same Options semantics
 /// (n_init, warm_start, tol, max_iter, callback, verbose).
 ///
+namespace detail {
+
+/// fit_source's initialisation sample (GaussianMixture and BayesianGaussianMixture): unless `warm`, one
+/// pass draws a uniform sample of stream.reservoir_size rows, kept in source order, and tells
+/// `expectation` the source's row count; empty when warm.
+template <typename Scalar, int Dim, class Source, class Expectation>
+Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> initialisation_sample(Source& src, Expectation& expectation,
+                                                                 const Options& options, const StreamOptions& stream,
+                                                                 Eigen::Index d, bool warm) {
+  if (warm) return {};
+  RowSample sample(stream.reservoir_size, d, sample_seed(options.seed));
+  const Eigen::Index n = sample_source(src, sample, 0, "fit_source");
+  if (n < options.n_components)
+    throw std::invalid_argument(
+        message("fit_source: the source has ", n, " rows, fewer than n_components = ", options.n_components));
+  expectation.expect_rows(n);
+  return sample.rows_in_order<Scalar, Dim>();
+}
+
+}  // namespace detail
+
 /// Unless warm-starting: one pass draws a uniform sample of StreamOptions::reservoir_size rows
 /// (RowSample, keyed by Options::seed) and checks the data; each run's initialisation
 /// (Options::init_params, with that run's engine) works on the sample. Then every EM iteration is
@@ -592,16 +613,8 @@ FitResult fit_source(GaussianMixture<Scalar, Dim>& model, Source&& source, const
   if (stream.batch_rows > 0) return detail::fit_source_mini_batch(model, src, stream, d);
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
-  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir;
-  if (!warm) {
-    RowSample sample(stream.reservoir_size, d, detail::sample_seed(options.seed));
-    const Eigen::Index n = detail::sample_source(src, sample, 0, "fit_source");
-    if (n < options.n_components)
-      throw std::invalid_argument(
-          detail::message("fit_source: the source has ", n, " rows, fewer than n_components = ", options.n_components));
-    expectation.expect_rows(n);
-    reservoir = sample.rows_in_order<Scalar, Dim>();
-  }
+  const Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =
+      detail::initialisation_sample<Scalar, Dim>(src, expectation, options, stream, d, warm);
   return model.fit_with(
       [&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(reservoir, nullptr, options, rng); },
       expectation);
