@@ -22,7 +22,9 @@
 
 namespace {
 
-Eigen::MatrixXd read_faithful(const std::string& path) {
+using Points = gaussmix::BayesianGaussianMixture<double, 2>::Samples;  // n x 2
+
+Points read_faithful(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path);
   std::string line;
@@ -43,7 +45,7 @@ Eigen::MatrixXd read_faithful(const std::string& path) {
 }
 
 // Fits K = 10 with the Dirichlet-process prior and prints the components with weight > 1%.
-void report(const char* title, const Eigen::MatrixXd& X) {
+void report(const char* title, const Points& X) {
   gaussmix::Options options;
   options.n_components = 10;
   options.max_iter = 1000;

@@ -250,7 +250,9 @@ gaussmix::FitResult fit_online(Model& model, const std::string& path, const CsvF
       throw ToolError(source + ": " + std::to_string(filled) + " data row" + (filled == 1 ? " is" : "s are") +
                       " too few for K = " + std::to_string(model.n_components()) +
                       " components (the first batch needs at least K rows)");
-    const gaussmix::FitResult step = model.partial_fit(buffer.topRows(filled));
+    // Column-major, as the in-memory fits: one copy per batch, and the E-step's compiled instance.
+    const Eigen::Ref<const Eigen::MatrixXd> batch = buffer.topRows(filled);
+    const gaussmix::FitResult step = model.partial_fit(batch);
     total += step.lower_bound * static_cast<double>(filled);
     rows += filled;
     filled = 0;

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     if (table.values.cols() != model.n_features())
       throw ToolError(source + ": " + std::to_string(table.values.cols()) + " columns are chosen, but the model has " +
                       std::to_string(model.n_features()) + " features; choose them with --columns");
-    const auto& X = table.values;
+    const Eigen::Ref<const Eigen::MatrixXd> X = table.values;  // one column-major copy, as gaussmix-fit's
     const auto labels = model.predict(X);
     const auto proba = model.predict_proba(X);
     Eigen::VectorXd density;

@@ -18,6 +18,7 @@
 
 #include "covariance.hpp"
 #include "detail/blocks.hpp"
+#include "detail/data_view.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "estep.hpp"
@@ -187,7 +188,7 @@ class BayesianGaussianMixture {
   template <class D>
   FitResult fit(const Eigen::MatrixBase<D>& X) {
     check_fit_input(X);
-    return fit_weighted(X, nullptr);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_weighted(V, nullptr); });
   }
 
   /// Fits with a non-negative frequency weight per row.
@@ -196,7 +197,7 @@ class BayesianGaussianMixture {
     check_fit_input(X);
     detail::check_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
     const Eigen::VectorXd w = sample_weight.derived().template cast<double>().reshaped();
-    return fit_weighted(X, &w);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_weighted(V, &w); });
   }
 
   /// Expected mixing weights (scikit-learn's `weights_`, K, summing to 1).
@@ -264,16 +265,7 @@ class BayesianGaussianMixture {
   /// into `resp` (n x K); returns the mean of log sum_k exp(...) per sample.
   template <class D>
   Scalar e_step(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const {
-    check_scoring_input(X, "e_step");
-    Responsibilities out(X.rows(), n_components());
-    double total = 0;
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
-    for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      out.middleRows(start, rows) = ws.log_prob.topRows(rows);
-      total += ws.log_norm.head(rows).template cast<double>().sum();
-    });
-    resp.swap(out);
-    return static_cast<Scalar>(total / X.rows() + post_.log_weight_offset);
+    return detail::with_data_view(X, [&](const auto& V) { return e_step_view(V, resp); });
   }
 
   /// Variational M-step from X and responsibilities (n x K). On an unfitted model (or one of
@@ -281,60 +273,26 @@ class BayesianGaussianMixture {
   /// then the posterior computed; `fit` with warm_start continues from it.
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
-    detail::check_data<Dim, D, Scalar>(X, "m_step", 0);
-    const int K = options_.n_components;
-    if (resp.rows() != X.rows() || resp.cols() != K)
-      throw std::invalid_argument(
-          detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(), ", expected ", X.rows(), " x ", K));
-    if (!resp.allFinite() || (resp.array() < 0).any())
-      throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
-    const bool fresh = !is_fitted() || n_features() != X.cols();
-    detail::ResolvedPriors resolved = fresh ? resolve_priors(X, nullptr, "m_step") : resolved_;
-    const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
-        X, nullptr, K, options_.covariance_type,
-        [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
-    Posterior next = maximise_posterior(stats, resolved);
-    resolved_ = std::move(resolved);
-    post_ = std::move(next);
-    if (fresh) lower_bound_ = -std::numeric_limits<double>::infinity();
+    return detail::with_data_view(X, [&](const auto& V) { return m_step_view(V, resp); });
   }
 
   /// Per-sample log sum_k exp(E[log pi_k] + E[log N(x_i | k)]) (scikit-learn's score_samples for
   /// this class: a variational quantity, not the log density of a point estimate).
   template <class D>
   ColumnVector score_samples(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "score_samples");
-    ColumnVector out(X.rows());
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
-    for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      out.segment(start, rows) =
-          (ws.log_norm.head(rows).template cast<double>().array() + post_.log_weight_offset).template cast<Scalar>();
-    });
-    return out;
+    return detail::with_data_view(X, [&](const auto& V) { return score_samples_view(V); });
   }
 
   /// Mean of score_samples.
   template <class D>
   Scalar score(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "score");
-    double total = 0;
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
-    for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index, Eigen::Index rows) {
-      total += ws.log_norm.head(rows).template cast<double>().sum();
-    });
-    return static_cast<Scalar>(total / X.rows() + post_.log_weight_offset);
+    return detail::with_data_view(X, [&](const auto& V) { return score_view(V); });
   }
 
   /// Most probable component of each row (n).
   template <class D>
   Labels predict(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "predict");
-    Labels out(X.rows());
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
-    for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      for (Eigen::Index i = 0; i < rows; ++i) ws.log_prob.row(i).maxCoeff(&out(start + i));
-    });
-    return out;
+    return detail::with_data_view(X, [&](const auto& V) { return predict_view(V); });
   }
 
   /// Responsibilities of each component for each row (n x K).
@@ -795,20 +753,17 @@ class BayesianGaussianMixture {
   }
 
   template <class D>
-  FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    const SufficientStatistics<Dim> data = data_statistics<Scalar, Dim>(X, w, data_moments());
-    const double total = total_weight(data);
-    const Eigen::VectorXd scaled = w ? Eigen::VectorXd(*w / w->maxCoeff()) : Eigen::VectorXd();
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-    return fit_with(
-        data,
-        [&](detail::Random& rng) {
-          // The initialisers are invariant to scaling the weights; scaled ones keep their sums in range.
-          return posterior_from_parameters(initial_parameters<Scalar, Dim>(X, w ? &scaled : nullptr, options_, rng),
-                                           total);
-        },
-        expectation);
-  }
+  FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w);
+  template <class D>
+  Scalar e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const;
+  template <class D>
+  void m_step_view(const Eigen::MatrixBase<D>& X, const Responsibilities& resp);
+  template <class D>
+  ColumnVector score_samples_view(const Eigen::MatrixBase<D>& X) const;
+  template <class D>
+  Scalar score_view(const Eigen::MatrixBase<D>& X) const;
+  template <class D>
+  Labels predict_view(const Eigen::MatrixBase<D>& X) const;
 
   Options options_;
   BayesianPriors priors_;
@@ -816,6 +771,99 @@ class BayesianGaussianMixture {
   Posterior post_;
   double lower_bound_ = -std::numeric_limits<double>::infinity();
 };
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const
+    -> Scalar {
+  check_scoring_input(X, "e_step");
+  Responsibilities out(X.rows(), n_components());
+  double total = 0;
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
+  for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+    total += ws.log_norm.head(rows).template cast<double>().sum();
+  });
+  resp.swap(out);
+  return static_cast<Scalar>(total / X.rows() + post_.log_weight_offset);
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::m_step_view(const Eigen::MatrixBase<D>& X, const Responsibilities& resp)
+    -> void {
+  detail::check_data<Dim, D, Scalar>(X, "m_step", 0);
+  const int K = options_.n_components;
+  if (resp.rows() != X.rows() || resp.cols() != K)
+    throw std::invalid_argument(
+        detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(), ", expected ", X.rows(), " x ", K));
+  if (!resp.allFinite() || (resp.array() < 0).any())
+    throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
+  const bool fresh = !is_fitted() || n_features() != X.cols();
+  detail::ResolvedPriors resolved = fresh ? resolve_priors(X, nullptr, "m_step") : resolved_;
+  const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
+      X, nullptr, K, options_.covariance_type,
+      [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
+  Posterior next = maximise_posterior(stats, resolved);
+  resolved_ = std::move(resolved);
+  post_ = std::move(next);
+  if (fresh) lower_bound_ = -std::numeric_limits<double>::infinity();
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::score_samples_view(const Eigen::MatrixBase<D>& X) const -> ColumnVector {
+  check_scoring_input(X, "score_samples");
+  ColumnVector out(X.rows());
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
+  for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    out.segment(start, rows) =
+        (ws.log_norm.head(rows).template cast<double>().array() + post_.log_weight_offset).template cast<Scalar>();
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::score_view(const Eigen::MatrixBase<D>& X) const -> Scalar {
+  check_scoring_input(X, "score");
+  double total = 0;
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
+  for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index, Eigen::Index rows) {
+    total += ws.log_norm.head(rows).template cast<double>().sum();
+  });
+  return static_cast<Scalar>(total / X.rows() + post_.log_weight_offset);
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::predict_view(const Eigen::MatrixBase<D>& X) const -> Labels {
+  check_scoring_input(X, "predict");
+  Labels out(X.rows());
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), n_components());
+  for_each_expectation(X, post_.expectation, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    for (Eigen::Index i = 0; i < rows; ++i) ws.log_prob.row(i).maxCoeff(&out(start + i));
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto BayesianGaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w)
+    -> FitResult {
+  const SufficientStatistics<Dim> data = data_statistics<Scalar, Dim>(X, w, data_moments());
+  const double total = total_weight(data);
+  const Eigen::VectorXd scaled = w ? Eigen::VectorXd(*w / w->maxCoeff()) : Eigen::VectorXd();
+  BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+  return fit_with(
+      data,
+      [&](detail::Random& rng) {
+        // The initialisers are invariant to scaling the weights; scaled ones keep their sums in range.
+        return posterior_from_parameters(initial_parameters<Scalar, Dim>(X, w ? &scaled : nullptr, options_, rng),
+                                         total);
+      },
+      expectation);
+}
 
 /// fit_source for a BayesianGaussianMixture: the variational fit of the rows of a RowSource
 /// without holding them in memory, as fit_source(GaussianMixture&, ...) (reservoir sample for the

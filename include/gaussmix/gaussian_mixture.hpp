@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "covariance.hpp"
+#include "detail/data_view.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "estep.hpp"
@@ -67,7 +68,7 @@ class GaussianMixture {
   template <class D>
   FitResult fit(const Eigen::MatrixBase<D>& X) {
     check_fit_input(X);
-    return fit_weighted(X, nullptr);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_weighted(V, nullptr); });
   }
 
   /// Fits with a non-negative weight per row; a weight of 2 counts a row twice.
@@ -75,7 +76,7 @@ class GaussianMixture {
   FitResult fit(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<W>& sample_weight) {
     check_fit_input(X);
     const Eigen::VectorXd w = detail::scaled_sample_weight(sample_weight, X.rows(), options_.n_components, "fit");
-    return fit_weighted(X, &w);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_weighted(V, &w); });
   }
 
   /// Mixing weights \f$\pi_k\f$ (K, summing to 1).
@@ -144,35 +145,14 @@ class GaussianMixture {
   /// returns the mean log-likelihood per sample.
   template <class D>
   Scalar e_step(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const {
-    check_scoring_input(X, "e_step");
-    Responsibilities out(X.rows(), params_.n_components());
-    double total = 0;
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      require_finite(ws, start, rows, "e_step");
-      out.middleRows(start, rows) = ws.log_prob.topRows(rows);
-      total += ws.log_norm.head(rows).template cast<double>().sum();
-    });
-    resp.swap(out);
-    return static_cast<Scalar>(total / X.rows());
+    return detail::with_data_view(X, [&](const auto& V) { return e_step_view(V, resp); });
   }
 
   /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
   /// A component with no responsibility keeps its previous parameters.
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
-    detail::check_data<Dim, D, Scalar>(X, "m_step", 0);
-    const int K = options_.n_components;
-    if (resp.rows() != X.rows() || resp.cols() != K)
-      throw std::invalid_argument(
-          detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(), ", expected ", X.rows(), " x ", K));
-    if (!resp.allFinite() || (resp.array() < 0).any())
-      throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
-    const bool same_shape = is_fitted() && params_.n_features() == X.cols();
-    params_ = maximise_responsibilities<Scalar, Dim>(
-        X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
-        [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
-    clear_online_state();
+    return detail::with_data_view(X, [&](const auto& V) { return m_step_view(V, resp); });
   }
 
   /// Total log-likelihood \f$\sum_i \log \sum_k \pi_k \mathcal{N}(x_i \mid \mu_k, \Sigma_k)\f$.
@@ -184,13 +164,7 @@ class GaussianMixture {
   /// Per-sample log density \f$\log p(x_i)\f$ (n).
   template <class D>
   ColumnVector score_samples(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "score_samples");
-    ColumnVector out(X.rows());
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      out.segment(start, rows) = ws.log_norm.head(rows);
-    });
-    return out;
+    return detail::with_data_view(X, [&](const auto& V) { return score_samples_view(V); });
   }
 
   /// Mean log density per sample.
@@ -204,43 +178,13 @@ class GaussianMixture {
   /// no log-sum-exp, the argmax is the same).
   template <class D>
   Labels predict(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "predict");
-    Labels out(X.rows());
-    const int K = params_.n_components();
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
-    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
-      weighted_log_prob(params_, rows, ws);
-      // Column by column (log_prob is column-major): sequential reads instead of a strided row scan.
-      Scalar* best = ws.log_norm.data();
-      int* label = out.data() + start;
-      const Scalar* column = ws.log_prob.col(0).data();
-      for (Eigen::Index i = 0; i < rows; ++i) {
-        best[i] = column[i];
-        label[i] = 0;
-      }
-      for (int k = 1; k < K; ++k) {
-        column = ws.log_prob.col(k).data();
-        for (Eigen::Index i = 0; i < rows; ++i)
-          if (column[i] > best[i]) {
-            best[i] = column[i];
-            label[i] = k;
-          }
-      }
-    });
-    return out;
+    return detail::with_data_view(X, [&](const auto& V) { return predict_view(V); });
   }
 
   /// Posterior probability of each component for each row (n x K).
   template <class D>
   Responsibilities predict_proba(const Eigen::MatrixBase<D>& X) const {
-    check_scoring_input(X, "predict_proba");
-    Responsibilities out(X.rows(), params_.n_components());
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-    for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
-      out.middleRows(start, rows) = ws.log_prob.topRows(rows);
-    });
-    return out;
+    return detail::with_data_view(X, [&](const auto& V) { return predict_proba_view(V); });
   }
 
   /// n samples drawn from the mixture with a std::mt19937_64 seeded by `seed`: for each row a
@@ -251,30 +195,7 @@ class GaussianMixture {
   }
 
   /// As sample(n, seed), also returning the component each row was drawn from.
-  Samples sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const {
-    require_parameters("sample");
-    if (n < 0) throw std::invalid_argument(detail::message("sample: n = ", n, " must be >= 0"));
-    const int K = params_.n_components(), d = params_.n_features();
-    std::vector<Eigen::MatrixXd> factor(K);
-    for (int k = 0; k < K; ++k) factor[k] = params_.covariances.dense_double(k).llt().matrixL();
-    Eigen::VectorXd cumulative(K);
-    double running = 0;
-    for (int k = 0; k < K; ++k) cumulative(k) = running += static_cast<double>(params_.weights(k));
-    detail::Random rng(seed);
-    Samples out(n, d);
-    Labels drawn(n);
-    Eigen::VectorXd z(d);
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const double u = rng.uniform() * running;
-      int k = 0;
-      while (k < K - 1 && !(u < cumulative(k))) ++k;
-      for (int j = 0; j < d; ++j) z(j) = rng.normal();
-      out.row(i) = (params_.means.row(k).template cast<double>() + (factor[k] * z).transpose()).template cast<Scalar>();
-      drawn(i) = k;
-    }
-    labels.swap(drawn);
-    return out;
-  }
+  Samples sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const;
 
   /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better).
   template <class D>
@@ -366,7 +287,7 @@ class GaussianMixture {
   template <class D>
   FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
     check_partial_fit_input(X);
-    return partial_fit_weighted(X, nullptr);
+    return detail::with_data_view(X, [&](const auto& V) { return partial_fit_weighted(V, nullptr); });
   }
 
   /// As partial_fit(X), each row counted with its weight (>= 0).
@@ -375,7 +296,7 @@ class GaussianMixture {
     check_partial_fit_input(X);
     const Eigen::VectorXd w =
         detail::scaled_sample_weight(sample_weight, X.rows(), is_fitted() ? 1 : options_.n_components, "partial_fit");
-    return partial_fit_weighted(X, &w);
+    return detail::with_data_view(X, [&](const auto& V) { return partial_fit_weighted(V, &w); });
   }
 
   /// partial_fit updates since the parameters were last set (0 after fit, set_parameters, m_step).
@@ -446,30 +367,7 @@ class GaussianMixture {
   }
 
   template <class D>
-  FitResult partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    if (!is_fitted()) return partial_fit_first_batch(X, w);
-    const Parameters<Scalar, Dim>& p = params_;
-    SufficientStatistics<Dim> batch;
-    batch.reset(options_.covariance_type, p.means);
-    // The model's workspaces: allocated per call, blocks of 100+ KB went back to the OS and were faulted
-    // in again on every batch (glibc's mmap/trim thresholds), a pass over 10^7 rows 10x slower.
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
-    expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
-    const double lower_bound = batch.log_likelihood / batch.total_weight;
-    const bool fresh = online_steps_ == 0;
-    SufficientStatistics<Dim> running =
-        fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
-    Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
-    // Commit only now: every step above may throw.
-    params_ = std::move(next);
-    online_stats_ = std::move(running);
-    online_steps_ = fresh ? 1 : online_steps_ + 1;
-    FitResult result;
-    result.n_iter = 1;
-    result.lower_bound = lower_bound;
-    result.history.push_back(lower_bound);
-    return result;
-  }
+  FitResult partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w);
 
   // Initialisations of the first batch: the user's n_init if they asked for several, else 16.
   int first_batch_runs() const {
@@ -537,14 +435,20 @@ class GaussianMixture {
 
   template <class D>
   double total_log_likelihood(const Eigen::MatrixBase<D>& X, const char* where) const {
-    check_scoring_input(X, where);
-    double total = 0;
-    EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-    for_each_expectation(X, params_, ws, [&](Eigen::Index, Eigen::Index rows) {
-      total += ws.log_norm.head(rows).template cast<double>().sum();
-    });
-    return total;
+    return detail::with_data_view(X, [&](const auto& V) { return total_log_likelihood_view(V, where); });
   }
+  template <class D>
+  double total_log_likelihood_view(const Eigen::MatrixBase<D>& X, const char* where) const;
+  template <class D>
+  Scalar e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const;
+  template <class D>
+  void m_step_view(const Eigen::MatrixBase<D>& X, const Responsibilities& resp);
+  template <class D>
+  ColumnVector score_samples_view(const Eigen::MatrixBase<D>& X) const;
+  template <class D>
+  Labels predict_view(const Eigen::MatrixBase<D>& X) const;
+  template <class D>
+  Responsibilities predict_proba_view(const Eigen::MatrixBase<D>& X) const;
 
   static void require_finite(const EStepWorkspace<Scalar, Dim>& ws, Eigen::Index start, Eigen::Index rows,
                              const char* where) {
@@ -556,11 +460,7 @@ class GaussianMixture {
   }
 
   template <class D>
-  FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-    return fit_with([&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(X, w, options_, rng); },
-                    expectation);
-  }
+  FitResult fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w);
 
   Options options_;
   Parameters<Scalar, Dim> params_;
@@ -568,6 +468,168 @@ class GaussianMixture {
   std::int64_t online_steps_ = 0;
   std::vector<EStepWorkspace<Scalar, Dim>> online_workspaces_;  // partial_fit's E-step buffers, kept between calls
 };
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const -> Scalar {
+  check_scoring_input(X, "e_step");
+  Responsibilities out(X.rows(), params_.n_components());
+  double total = 0;
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    require_finite(ws, start, rows, "e_step");
+    out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+    total += ws.log_norm.head(rows).template cast<double>().sum();
+  });
+  resp.swap(out);
+  return static_cast<Scalar>(total / X.rows());
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::m_step_view(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) -> void {
+  detail::check_data<Dim, D, Scalar>(X, "m_step", 0);
+  const int K = options_.n_components;
+  if (resp.rows() != X.rows() || resp.cols() != K)
+    throw std::invalid_argument(
+        detail::message("m_step: resp is ", resp.rows(), " x ", resp.cols(), ", expected ", X.rows(), " x ", K));
+  if (!resp.allFinite() || (resp.array() < 0).any())
+    throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
+  const bool same_shape = is_fitted() && params_.n_features() == X.cols();
+  params_ = maximise_responsibilities<Scalar, Dim>(
+      X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
+      [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
+  clear_online_state();
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::score_samples_view(const Eigen::MatrixBase<D>& X) const -> ColumnVector {
+  check_scoring_input(X, "score_samples");
+  ColumnVector out(X.rows());
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    out.segment(start, rows) = ws.log_norm.head(rows);
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::predict_view(const Eigen::MatrixBase<D>& X) const -> Labels {
+  check_scoring_input(X, "predict");
+  Labels out(X.rows());
+  const int K = params_.n_components();
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
+  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    weighted_log_prob(params_, rows, ws);
+    // Column by column (log_prob is column-major): sequential reads instead of a strided row scan.
+    Scalar* best = ws.log_norm.data();
+    int* label = out.data() + start;
+    const Scalar* column = ws.log_prob.col(0).data();
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      best[i] = column[i];
+      label[i] = 0;
+    }
+    for (int k = 1; k < K; ++k) {
+      column = ws.log_prob.col(k).data();
+      for (Eigen::Index i = 0; i < rows; ++i)
+        if (column[i] > best[i]) {
+          best[i] = column[i];
+          label[i] = k;
+        }
+    }
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::predict_proba_view(const Eigen::MatrixBase<D>& X) const -> Responsibilities {
+  check_scoring_input(X, "predict_proba");
+  Responsibilities out(X.rows(), params_.n_components());
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+    out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+auto GaussianMixture<Scalar, Dim>::sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const -> Samples {
+  require_parameters("sample");
+  if (n < 0) throw std::invalid_argument(detail::message("sample: n = ", n, " must be >= 0"));
+  const int K = params_.n_components(), d = params_.n_features();
+  std::vector<Eigen::MatrixXd> factor(K);
+  for (int k = 0; k < K; ++k) factor[k] = params_.covariances.dense_double(k).llt().matrixL();
+  Eigen::VectorXd cumulative(K);
+  double running = 0;
+  for (int k = 0; k < K; ++k) cumulative(k) = running += static_cast<double>(params_.weights(k));
+  detail::Random rng(seed);
+  Samples out(n, d);
+  Labels drawn(n);
+  Eigen::VectorXd z(d);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double u = rng.uniform() * running;
+    int k = 0;
+    while (k < K - 1 && !(u < cumulative(k))) ++k;
+    for (int j = 0; j < d; ++j) z(j) = rng.normal();
+    out.row(i) = (params_.means.row(k).template cast<double>() + (factor[k] * z).transpose()).template cast<Scalar>();
+    drawn(i) = k;
+  }
+  labels.swap(drawn);
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::total_log_likelihood_view(const Eigen::MatrixBase<D>& X, const char* where) const
+    -> double {
+  check_scoring_input(X, where);
+  double total = 0;
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+  for_each_expectation(X, params_, ws, [&](Eigen::Index, Eigen::Index rows) {
+    total += ws.log_norm.head(rows).template cast<double>().sum();
+  });
+  return total;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) -> FitResult {
+  BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+  return fit_with([&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(X, w, options_, rng); },
+                  expectation);
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::partial_fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w)
+    -> FitResult {
+  if (!is_fitted()) return partial_fit_first_batch(X, w);
+  const Parameters<Scalar, Dim>& p = params_;
+  SufficientStatistics<Dim> batch;
+  batch.reset(options_.covariance_type, p.means);
+  // The model's workspaces: allocated per call, blocks of 100+ KB went back to the OS and were faulted
+  // in again on every batch (glibc's mmap/trim thresholds), a pass over 10^7 rows 10x slower.
+  BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
+  expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
+  const double lower_bound = batch.log_likelihood / batch.total_weight;
+  const bool fresh = online_steps_ == 0;
+  SufficientStatistics<Dim> running =
+      fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
+  Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
+  // Commit only now: every step above may throw.
+  params_ = std::move(next);
+  online_stats_ = std::move(running);
+  online_steps_ = fresh ? 1 : online_steps_ + 1;
+  FitResult result;
+  result.n_iter = 1;
+  result.lower_bound = lower_bound;
+  result.history.push_back(lower_bound);
+  return result;
+}
 
 /// Convenience aliases, as Sophus names its groups.
 using GaussianMixtureXd = GaussianMixture<double>;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bayesian_mixture.hpp"
+#include "compiled_instances.hpp"
 #include "covariance.hpp"
 #include "estep.hpp"
 #include "gaussian_mixture.hpp"
