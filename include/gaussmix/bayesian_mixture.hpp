@@ -772,6 +772,9 @@ class BayesianGaussianMixture {
   double lower_bound_ = -std::numeric_limits<double>::infinity();
 };
 
+// Members declared in the class and defined out of it, so that they are not inline and
+// GAUSSMIX_EXTERN_TEMPLATES (compiled_instances.hpp) can declare them extern. Not in the API reference.
+/// \cond GAUSSMIX_INTERNAL
 template <typename Scalar, int Dim>
 template <class D>
 auto BayesianGaussianMixture<Scalar, Dim>::e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const
@@ -864,6 +867,7 @@ auto BayesianGaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<
       },
       expectation);
 }
+/// \endcond
 
 /// fit_source for a BayesianGaussianMixture: the variational fit of the rows of a RowSource
 /// without holding them in memory, as fit_source(GaussianMixture&, ...) (reservoir sample for the

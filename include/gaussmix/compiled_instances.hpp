@@ -16,6 +16,7 @@
 
 namespace gaussmix {
 
+/// Convenience aliases, as for GaussianMixture.
 using BayesianGaussianMixtureXd = BayesianGaussianMixture<double>;
 using BayesianGaussianMixtureXf = BayesianGaussianMixture<float>;
 using BayesianGaussianMixture2d = BayesianGaussianMixture<double, 2>;

@@ -469,6 +469,9 @@ class GaussianMixture {
   std::vector<EStepWorkspace<Scalar, Dim>> online_workspaces_;  // partial_fit's E-step buffers, kept between calls
 };
 
+// Members declared in the class and defined out of it, so that they are not inline and
+// GAUSSMIX_EXTERN_TEMPLATES (compiled_instances.hpp) can declare them extern. Not in the API reference.
+/// \cond GAUSSMIX_INTERNAL
 template <typename Scalar, int Dim>
 template <class D>
 auto GaussianMixture<Scalar, Dim>::e_step_view(const Eigen::MatrixBase<D>& X, Responsibilities& resp) const -> Scalar {
@@ -630,6 +633,7 @@ auto GaussianMixture<Scalar, Dim>::partial_fit_weighted(const Eigen::MatrixBase<
   result.history.push_back(lower_bound);
   return result;
 }
+/// \endcond
 
 /// Convenience aliases, as Sophus names its groups.
 using GaussianMixtureXd = GaussianMixture<double>;
