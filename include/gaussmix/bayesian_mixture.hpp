@@ -265,14 +265,15 @@ class BayesianGaussianMixture {
     return q;
   }
 
-  /// Sets the posterior directly, as load_bayesian_json (gaussmix/io.hpp) restores a saved model:
-  /// \param weight_concentration K x 2 (Dirichlet process) or K x 1, \param mean_precision beta_k (K),
-  /// \param degrees_of_freedom nu_k (K, equal for Tied), \param means K x d, \param covariances K dense
-  /// d x d (covariance(k)), \param resolved every field set, as resolved_priors() returns them,
-  /// \param lower_bound what fit with warm_start continues from (-inf: none). The expected weights and
-  /// the E-step constants are computed from these as the M-step computes them, so a model's own
-  /// values give it back bit for bit. Throws std::invalid_argument naming what is wrong; the model
-  /// is then unchanged.
+  /// Sets the posterior directly, as load_bayesian_json (gaussmix/io.hpp) restores a saved model. The
+  /// expected weights and the E-step constants are computed from the arguments as the M-step computes
+  /// them, so a model's own values give it back bit for bit. Throws std::invalid_argument naming what
+  /// is wrong; the model is then unchanged.
+  /// \param weight_concentration K x 2 (Dirichlet process) or K x 1
+  /// \param mean_precision beta_k (K) \param degrees_of_freedom nu_k (K, one value for Tied)
+  /// \param means K x d \param covariances K dense d x d, as covariance(k)
+  /// \param resolved every field set, as resolved_priors() returns them
+  /// \param lower_bound what fit with warm_start continues from (-inf: none)
   void set_posterior(const Eigen::MatrixXd& weight_concentration, const Eigen::VectorXd& mean_precision,
                      const Eigen::VectorXd& degrees_of_freedom, const Means& means,
                      const std::vector<Matrix>& covariances, const BayesianPriors& resolved, double lower_bound) {
