@@ -160,17 +160,33 @@ inline std::string without_library_prefix(const std::string& what) {
   return what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what;
 }
 
-/// The model in the JSON file `path` (see docs/model_format.md). Throws ToolError naming the file.
-inline gaussmix::GaussianMixture<double> load_model(const std::string& path) {
-  std::istringstream in(read_input(path));
+/// Runs `load` (a load_json or load_bayesian_json call); a FormatError becomes a ToolError naming `path`.
+template <class Load>
+auto load_or_explain(const std::string& path, Load&& load) {
   try {
-    return gaussmix::load_json<double>(in);
+    return load();
   } catch (const gaussmix::FormatError& e) {
-    const std::string prefix = "gaussmix: load_json: ";
-    const std::string what = e.what();
-    throw ToolError(path + ": cannot load the model: " +
-                    (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : what));
+    std::string what = e.what();
+    for (const std::string prefix : {"gaussmix: load_json: ", "gaussmix: load_bayesian_json: "})
+      if (what.rfind(prefix, 0) == 0) what.erase(0, prefix.size());
+    throw ToolError(path + ": cannot load the model: " + what);
   }
+}
+
+/// Calls `body` with the model in the JSON file `path`: a GaussianMixture<double>, or a
+/// BayesianGaussianMixture<double> when the file's "format" is "gaussmix-bayesian-model" (both have
+/// predict, predict_proba, score_samples and sample). Throws ToolError naming the file.
+template <class Body>
+void with_model(const std::string& path, Body&& body) {
+  const std::string text = read_input(path);
+  // Only a peek at "format": a file that does not parse is reported by load_json.
+  const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  const bool bayesian = doc.is_object() && doc.contains("format") && doc["format"] == gaussmix::bayesian_model_format_name;
+  std::istringstream in(text);
+  if (bayesian)
+    body(load_or_explain(path, [&] { return gaussmix::load_bayesian_json<double>(in); }));
+  else
+    body(load_or_explain(path, [&] { return gaussmix::load_json<double>(in); }));
 }
 
 /// Parses the flags and runs `body`; prints every error as "<program>: <message>" on stderr.

@@ -5,6 +5,7 @@
 //   gaussmix-fit data.csv -k 3 --covariance full --seed 1 -o model.json
 //   gaussmix-fit data.csv -k 1:8 --plot fit.svg          (K chosen by BIC)
 //   gaussmix-fit big.csv -k 5 --online 5000 -o model.json (streamed through partial_fit)
+//   gaussmix-fit data.csv -k 10 --bayesian -o model.json  (variational; unneeded components switch off)
 
 #include <gaussmix/gaussmix.hpp>
 #include <gaussmix/io.hpp>
@@ -37,6 +38,10 @@ namespace {
 
 using namespace gaussmix_tools;
 using Model = gaussmix::GaussianMixture<double>;
+using BayesModel = gaussmix::BayesianGaussianMixture<double>;
+
+// --bayesian: components with a larger expected weight are listed as active.
+constexpr double kActiveWeight = 1e-2;
 
 const char* const kProgram = "gaussmix-fit";
 
@@ -136,6 +141,29 @@ std::string trim_lines(const std::string& text) {
   return out;
 }
 
+// One row per listed component: its number, weight and mean.
+std::string components_table(const std::vector<std::string>& names, const Eigen::VectorXd& weights,
+                             const Eigen::MatrixXd& means, const std::vector<int>& listed) {
+  std::ostringstream out;
+  std::size_t width = 14;
+  for (const std::string& name : names) width = std::max(width, name.size() + 2);
+  out << pad("component", 11) << pad("weight", 12);
+  for (const std::string& name : names) out << pad(name, width);
+  out << "\n";
+  for (const int k : listed) {
+    out << pad(std::to_string(k), 9, true) << "  " << pad(rounded(weights(k), 5), 12);
+    for (Eigen::Index j = 0; j < means.cols(); ++j) out << pad(rounded(means(k, j), 6), width);
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::vector<int> all_components(int K) {
+  std::vector<int> out(static_cast<std::size_t>(K));
+  for (int k = 0; k < K; ++k) out[static_cast<std::size_t>(k)] = k;
+  return out;
+}
+
 std::string summary(const Model& model, const gaussmix::FitResult& fit, const Table& table, const std::string& source,
                     const Eigen::Ref<const Eigen::MatrixXd>& X) {
   const int K = model.n_components();
@@ -154,19 +182,31 @@ std::string summary(const Model& model, const gaussmix::FitResult& fit, const Ta
       << "BIC:             " << fixed(model.bic(X), 4) << "\n"
       << "AIC:             " << fixed(model.aic(X), 4) << "\n"
       << "parameters:      " << model.n_parameters() << "\n\n";
+  out << components_table(table.names, model.weights(), model.means(), all_components(K));
+  return trim_lines(out.str());
+}
 
-  // weights and means, one component per row
-  std::size_t width = 14;
-  for (const std::string& name : table.names) width = std::max(width, name.size() + 2);
-  out << pad("component", 11) << pad("weight", 12);
-  for (const std::string& name : table.names) out << pad(name, width);
-  out << "\n";
-  const auto means = model.means();
-  for (int k = 0; k < K; ++k) {
-    out << pad(std::to_string(k), 9, true) << "  " << pad(rounded(model.weights()(k), 5), 12);
-    for (Eigen::Index j = 0; j < means.cols(); ++j) out << pad(rounded(means(k, j), 6), width);
-    out << "\n";
-  }
+// --bayesian: the variational fit's outcome and its active components (weight above kActiveWeight).
+std::string bayesian_summary(const BayesModel& model, const gaussmix::FitResult& fit, const Table& table,
+                             const std::string& source, const Eigen::Ref<const Eigen::MatrixXd>& X) {
+  const int K = model.n_components();
+  const std::vector<int> active = model.active_components(kActiveWeight);
+  std::ostringstream out;
+  out << "data:            " << source << ", " << X.rows() << " rows x " << X.cols() << " columns (";
+  for (std::size_t j = 0; j < table.names.size(); ++j) out << (j ? ", " : "") << table.names[j];
+  out << ")\n"
+      << "model:           Bayesian (variational), K = " << K << " components at most, "
+      << gaussmix::to_string(model.covariance_type()) << " covariance, "
+      << gaussmix::to_string(model.priors().weight_prior) << " weight prior, seed " << model.options().seed << "\n"
+      << "converged:       " << (fit.converged ? "yes" : "NO") << ", after " << fit.n_iter << " iteration"
+      << (fit.n_iter == 1 ? "" : "s") << " (tol " << rounded(model.options().tol) << ", max_iter "
+      << model.options().max_iter << ")\n"
+      << "lower bound:     " << fixed(fit.lower_bound, 4) << " (evidence lower bound up to a constant)\n"
+      << "score:           per sample " << rounded(static_cast<double>(model.score(X)), 8)
+      << " (mean of score_samples)\n"
+      << "active:          " << active.size() << " of " << K << " components (weight > " << rounded(kActiveWeight)
+      << ")\n\n";
+  out << components_table(table.names, model.weights(), model.means(), active);
   return trim_lines(out.str());
 }
 
@@ -190,7 +230,8 @@ std::string selection_table(const gaussmix::ModelSelection<double>& selection) {
   return out.str();
 }
 
-PlotData plot_data(const Model& model, const Table& table, const std::string& source,
+template <class AnyModel>
+PlotData plot_data(const AnyModel& model, const Table& table, const std::string& source,
                    const Eigen::Ref<const Eigen::MatrixXd>& X) {
   PlotData plot;
   const Eigen::VectorXi labels = model.predict(X);
@@ -200,13 +241,13 @@ PlotData plot_data(const Model& model, const Table& table, const std::string& so
   plot.points.resize(shown, 2);
   plot.labels.resize(shown);
   for (Eigen::Index i = 0; i < shown; ++i) {
-    plot.points.row(i) = X.row(i * stride).head<2>();
+    plot.points.row(i) = X.row(i * stride).template head<2>();
     plot.labels(i) = labels(i * stride);
   }
   const auto means = model.means();
   for (int k = 0; k < model.n_components(); ++k) {
-    plot.means.push_back(means.row(k).head<2>().transpose());
-    plot.covariances.push_back(model.covariance(k).topLeftCorner<2, 2>());
+    plot.means.push_back(means.row(k).template head<2>().transpose());
+    plot.covariances.push_back(model.covariance(k).template topLeftCorner<2, 2>());
     plot.weights.push_back(model.weights()(k));
   }
   plot.x_label = table.names[0];
@@ -325,17 +366,7 @@ std::string online_summary(const Model& model, const gaussmix::FitResult& fit, c
       << "log-likelihood:  per sample " << rounded(fit.lower_bound, 8)
       << " (each row under the parameters before its batch's update)\n"
       << "parameters:      " << model.n_parameters() << "\n\n";
-  std::size_t width = 14;
-  for (const std::string& name : layout.names) width = std::max(width, name.size() + 2);
-  out << pad("component", 11) << pad("weight", 12);
-  for (const std::string& name : layout.names) out << pad(name, width);
-  out << "\n";
-  const auto means = model.means();
-  for (int k = 0; k < model.n_components(); ++k) {
-    out << pad(std::to_string(k), 9, true) << "  " << pad(rounded(model.weights()(k), 5), 12);
-    for (Eigen::Index j = 0; j < means.cols(); ++j) out << pad(rounded(means(k, j), 6), width);
-    out << "\n";
-  }
+  out << components_table(layout.names, model.weights(), model.means(), all_components(model.n_components()));
   return trim_lines(out.str());
 }
 
@@ -395,6 +426,14 @@ int main(int argc, char** argv) {
                  "holding only a batch in memory: for files larger than memory. One K and one covariance type; "
                  "no --plot; a record must sit on one line")
       ->check(at_least(1));
+  std::string bayesian;
+  app.add_option("--bayesian", bayesian,
+                 "Fit a Bayesian (variational) mixture, scikit-learn's BayesianGaussianMixture, with a Dirichlet "
+                 "process (dp, the default) or Dirichlet distribution (dirichlet) prior on the weights: -k is an "
+                 "upper bound, and components the data do not need get weights near 0. One K and one covariance type")
+      ->expected(0, 1)
+      ->default_str("dp")
+      ->check(CLI::IsMember({"dp", "dirichlet"}));
   csv.add_to(app);
   auto* quiet_flag = app.add_flag("-q,--quiet", quiet, "No progress on standard error");
   app.add_flag("-v,--verbose", verbose, "Progress for every EM iteration")->excludes(quiet_flag);
@@ -404,10 +443,18 @@ int main(int argc, char** argv) {
       "  gaussmix-fit data.csv -k 3 --covariance full --seed 1 -o model.json\n"
       "  gaussmix-fit data.csv -k 1:8 --columns eruptions,waiting --plot fit.svg\n"
       "  gaussmix-fit big.csv -k 5 --online 5000 -o model.json\n"
+      "  gaussmix-fit data.csv -k 10 --bayesian -o model.json\n"
       "Exit status: 0 success, 1 an error in the data or files, 2 bad flags.\n");
 
   return run_tool(app, argc, argv, [&] {
     const std::string source = data_path == "-" ? "<stdin>" : data_path;
+    const bool bayes = app.count("--bayesian") > 0;
+    if (bayes && online_batch > 0) throw ToolError("--bayesian and --online cannot be combined");
+    if (bayes && range.lo != range.hi)
+      throw ToolError("--bayesian fits one K, an upper bound on the components it keeps, but -k gives the range " +
+                      components_text);
+    if (bayes && covariance_flag.size() != 1)
+      throw ToolError("--bayesian fits one covariance type, but --covariance gives several");
     if (online_batch > 0) {
       if (range.lo != range.hi) throw ToolError("--online fits one K, but -k gives the range " + components_text);
       if (covariance_flag.size() != 1) throw ToolError("--online fits one covariance type, but --covariance gives several");
@@ -476,6 +523,40 @@ int main(int argc, char** argv) {
     options.callback = [&progress](const gaussmix::IterationInfo& info) { return progress(info); };
 
     std::ostringstream report;
+    // The model file, the plot and the report, for either kind of model.
+    auto write_results = [&](const auto& model, const gaussmix::FitResult& fit) {
+      if (!output.empty()) {
+        std::ostringstream json;
+        gaussmix::save_json(model, json, fit);
+        write_output(output, json.str());
+        if (output != "-") report << "\nmodel written to " << output << "\n";
+      }
+      if (!plot_path.empty()) {
+        write_output(plot_path, render_svg(plot_data(model, table, source, X)));
+        report << (output.empty() || output == "-" ? "\n" : "") << "plot written to " << plot_path << "\n";
+      }
+      // With the model on standard output, the summary goes to standard error.
+      (output == "-" ? std::cerr : std::cout) << report.str() << std::flush;
+    };
+    if (bayes) {
+      options.n_components = range.lo;
+      options.covariance_type = types[0];
+      gaussmix::BayesianPriors priors;
+      priors.weight_prior =
+          bayesian == "dirichlet" ? gaussmix::WeightPrior::DirichletDistribution : gaussmix::WeightPrior::DirichletProcess;
+      BayesModel model(options, priors);
+      gaussmix::FitResult fit;
+      try {
+        fit = model.fit(X);
+        progress.finish();
+      } catch (const gaussmix::NumericalError& e) {
+        progress.finish();
+        throw ToolError(without_library_prefix(e.what()) + " (here: --reg-covar, now " + rounded(reg_covar) + ")");
+      }
+      report << bayesian_summary(model, fit, table, source, X);
+      write_results(model, fit);
+      return;
+    }
     Model model;
     gaussmix::FitResult fit;
     try {
@@ -500,18 +581,6 @@ int main(int argc, char** argv) {
       throw ToolError(without_library_prefix(e.what()) + " (here: --reg-covar, now " + rounded(reg_covar) + ")");
     }
     report << summary(model, fit, table, source, X);
-
-    if (!output.empty()) {
-      std::ostringstream json;
-      gaussmix::save_json(model, json, fit);
-      write_output(output, json.str());
-      if (output != "-") report << "\nmodel written to " << output << "\n";
-    }
-    if (!plot_path.empty()) {
-      write_output(plot_path, render_svg(plot_data(model, table, source, X)));
-      report << (output.empty() || output == "-" ? "\n" : "") << "plot written to " << plot_path << "\n";
-    }
-    // With the model on standard output, the summary goes to standard error.
-    (output == "-" ? std::cerr : std::cout) << report.str() << std::flush;
+    write_results(model, fit);
   });
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// gaussmix-predict: reads a model written by gaussmix-fit (or save_json) and a CSV file, and
-// writes, per row, the most probable component and the probability of each component as CSV.
+// gaussmix-predict: reads a model written by gaussmix-fit (or save_json; a GaussianMixture or a
+// BayesianGaussianMixture) and a CSV file, and writes, per row, the most probable component and the probability of each component as CSV.
 //
 //   gaussmix-predict model.json data.csv -o predictions.csv
 
@@ -26,10 +26,12 @@ int main(int argc, char** argv) {
   std::string model_path, data_path, output;
   bool log_density = false;
   CsvFlags csv;
-  app.add_option("model", model_path, "Model file written by gaussmix-fit -o (JSON)")->required();
+  app.add_option("model", model_path, "Model file written by gaussmix-fit -o (JSON; also with --bayesian)")->required();
   app.add_option("data", data_path, "CSV file, one sample per row ('-' reads standard input)")->required();
   app.add_option("-o,--output", output, "Write the predictions to this file instead of standard output");
-  app.add_flag("--log-density", log_density, "Add a column log_density: log p(x) under the model");
+  app.add_flag("--log-density", log_density,
+               "Add a column log_density: log p(x) under the model (score_samples; for a Bayesian model scikit-learn's "
+               "variational quantity)");
   csv.add_to(app);
   app.set_version_flag("--version", std::string(gaussmix::version_string));
   app.footer(
@@ -37,8 +39,7 @@ int main(int argc, char** argv) {
       "The chosen columns must be as many as the model's features, in the order it was fitted on.\n"
       "Exit status: 0 success, 1 an error in the data, model or files, 2 bad flags.\n");
 
-  return run_tool(app, argc, argv, [&] {
-    const auto model = load_model(model_path);
+  return run_tool(app, argc, argv, [&] { with_model(model_path, [&](const auto& model) {
     const Table table = csv.read(data_path);
     const std::string source = data_path == "-" ? "<stdin>" : data_path;
     if (table.values.cols() != model.n_features())
@@ -62,5 +63,5 @@ int main(int argc, char** argv) {
       out << "\n";
     }
     write_output(output, out.str());
-  });
+  }); });
 }

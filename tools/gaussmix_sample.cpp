@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(gaussmix::version_string));
   app.footer("Exit status: 0 success, 1 an error in the model or files, 2 bad flags.\n");
 
-  return run_tool(app, argc, argv, [&] {
-    const auto model = load_model(model_path);
+  return run_tool(app, argc, argv, [&] { with_model(model_path, [&](const auto& model) {
     const int d = model.n_features();
     if (!names.empty() && static_cast<int>(names.size()) != d)
       throw ToolError("--names gives " + std::to_string(names.size()) + " names, but the model has " +
@@ -53,5 +52,5 @@ int main(int argc, char** argv) {
       out << "\n";
     }
     write_output(output, out.str());
-  });
+  }); });
 }

@@ -252,6 +252,88 @@ class BayesianGaussianMixture {
     return lower_bound_;
   }
 
+  /// The priors as resolved against the data of the last fit or first m_step (scikit-learn's
+  /// `*_prior_` attributes): every field set, `covariance` d x d.
+  BayesianPriors resolved_priors() const {
+    require_posterior("resolved_priors");
+    BayesianPriors q;
+    q.weight_prior = priors_.weight_prior;
+    q.weight_concentration = resolved_.weight_concentration;
+    q.mean_precision = resolved_.mean_precision;
+    q.degrees_of_freedom = resolved_.degrees_of_freedom;
+    q.mean = Eigen::VectorXd(resolved_.mean.transpose());
+    q.covariance = resolved_.covariance;
+    return q;
+  }
+
+  /// Sets the posterior directly, as load_bayesian_json (gaussmix/io.hpp) restores a saved model. The
+  /// expected weights and the E-step constants are computed from the arguments as the M-step computes
+  /// them, so a model's own values give it back bit for bit. Throws std::invalid_argument naming what
+  /// is wrong; the model is then unchanged.
+  /// \param weight_concentration K x 2 (Dirichlet process) or K x 1
+  /// \param mean_precision beta_k (K) \param degrees_of_freedom nu_k (K, one value for Tied)
+  /// \param means K x d \param covariances K dense d x d, as covariance(k)
+  /// \param resolved every field set, as resolved_priors() returns them
+  /// \param lower_bound what fit with warm_start continues from (-inf: none)
+  void set_posterior(const Eigen::MatrixXd& weight_concentration, const Eigen::VectorXd& mean_precision,
+                     const Eigen::VectorXd& degrees_of_freedom, const Means& means,
+                     const std::vector<Matrix>& covariances, const BayesianPriors& resolved, double lower_bound) {
+    const int K = options_.n_components;
+    const Eigen::Index d = means.cols();
+    auto fail = [](const auto&... parts) { throw std::invalid_argument(detail::message("set_posterior: ", parts...)); };
+    const Eigen::Index columns = priors_.weight_prior == WeightPrior::DirichletProcess ? 2 : 1;
+    if (weight_concentration.rows() != K || weight_concentration.cols() != columns)
+      fail("weight_concentration is ", weight_concentration.rows(), " x ", weight_concentration.cols(), ", expected ", K,
+           " x ", columns, " for ", to_string(priors_.weight_prior));
+    if (!weight_concentration.allFinite() || !(weight_concentration.array() > 0).all())
+      fail("weight_concentration must be finite and > 0");
+    if (mean_precision.size() != K) fail("mean_precision has ", mean_precision.size(), " entries, expected K = ", K);
+    if (!mean_precision.allFinite() || !(mean_precision.array() > 0).all()) fail("mean_precision must be finite and > 0");
+    if (means.rows() != K || d < 1) fail("means is ", means.rows(), " x ", d, ", expected K = ", K, " rows and d >= 1");
+    if (!means.allFinite()) fail("means is not finite");
+    if (degrees_of_freedom.size() != K)
+      fail("degrees_of_freedom has ", degrees_of_freedom.size(), " entries, expected K = ", K);
+    // psi((nu - j) / 2) for j < d needs nu > d - 1.
+    if (!degrees_of_freedom.allFinite() || !(degrees_of_freedom.array() > d - 1.0).all())
+      fail("degrees_of_freedom must be finite and > d - 1 = ", d - 1);
+    if (options_.covariance_type == CovarianceType::Tied && (degrees_of_freedom.array() != degrees_of_freedom(0)).any())
+      fail("degrees_of_freedom must be one value repeated for CovarianceType::Tied");
+    if (static_cast<int>(covariances.size()) != K) fail("covariances has ", covariances.size(), " matrices, expected K = ", K);
+    if (!resolved.weight_concentration || !resolved.mean_precision || !resolved.degrees_of_freedom || !resolved.mean ||
+        !resolved.covariance)
+      fail("resolved priors need every field (as resolved_priors() returns them)");
+    if (resolved.weight_prior != priors_.weight_prior)
+      fail("resolved priors are for ", to_string(resolved.weight_prior), ", the model's for ",
+           to_string(priors_.weight_prior));
+    validate_priors(resolved, d, "set_posterior: resolved ");
+    if (std::isnan(lower_bound) || lower_bound == std::numeric_limits<double>::infinity())
+      fail("lower_bound must be a number or -inf, got ", lower_bound);
+    Posterior p;
+    try {
+      p.expectation.covariances = Covariances<Scalar, Dim>::from_dense(options_.covariance_type, static_cast<int>(d), covariances);
+    } catch (const std::invalid_argument& error) {
+      std::string what = error.what();  // "gaussmix: set_parameters: covariance 1 ..."
+      const std::string from = "set_parameters: ";
+      const auto at = what.find(from);
+      if (at != std::string::npos) what.replace(at, from.size(), "set_posterior: ");
+      throw std::invalid_argument(what);
+    }
+    p.weight_concentration = weight_concentration;
+    p.mean_precision = mean_precision;
+    p.degrees_of_freedom = degrees_of_freedom;
+    p.expectation.means = means;
+    finish_posterior(p);
+    detail::ResolvedPriors r;
+    r.weight_concentration = *resolved.weight_concentration;
+    r.mean_precision = *resolved.mean_precision;
+    r.degrees_of_freedom = *resolved.degrees_of_freedom;
+    r.mean = resolved.mean->transpose();
+    r.covariance = *resolved.covariance;
+    resolved_ = std::move(r);
+    post_ = std::move(p);
+    lower_bound_ = lower_bound;
+  }
+
   /// Components whose expected weight exceeds `threshold`, in increasing order.
   std::vector<int> active_components(double threshold = 1e-2) const {
     require_posterior("active_components");
@@ -434,13 +516,18 @@ class BayesianGaussianMixture {
   using MatrixD = Eigen::Matrix<double, Dim, Dim>;
   using RowD = Eigen::Matrix<double, 1, Dim>;
 
-  [[noreturn]] static void bad_prior(const std::string& field, const std::string& what) {
-    throw std::invalid_argument(detail::message("BayesianPriors::", field, " ", what));
+  [[noreturn]] static void bad_prior(const std::string& field, const std::string& what, const char* where = "") {
+    throw std::invalid_argument(detail::message(where, "BayesianPriors::", field, " ", what));
   }
 
   // Checks what can be checked without data (d = 0) or against d.
-  void validate_priors(Eigen::Index d) const {
-    const BayesianPriors& q = priors_;
+  void validate_priors(Eigen::Index d) const { validate_priors(priors_, d, ""); }
+
+  // `where` prefixes the messages ("set_posterior: resolved ").
+  void validate_priors(const BayesianPriors& q, Eigen::Index d, const char* where) const {
+    auto bad_prior = [where](const std::string& field, const std::string& what) {
+      BayesianGaussianMixture::bad_prior(field, what, where);
+    };
     if (q.weight_prior != WeightPrior::DirichletProcess && q.weight_prior != WeightPrior::DirichletDistribution)
       bad_prior("weight_prior", "must be DirichletProcess or DirichletDistribution");
     if (q.weight_concentration && !(std::isfinite(*q.weight_concentration) && *q.weight_concentration > 0))
@@ -623,12 +710,22 @@ class BayesianGaussianMixture {
                                    .transpose();
           }
         }
+        // A float model keeps its variances in float; its factors are taken of those (as build()
+        // does for Full and Tied), so that set_posterior, from the saved variances, gives them back bit for bit.
+        if constexpr (std::is_same_v<Scalar, float>) variances = variances.cast<float>().cast<double>();
         break;
       }
     }
     p.expectation.means = means.template cast<Scalar>();
     p.expectation.covariances = Covariances<Scalar, Dim>::from_estimates(type, K, d, full, variances, reg);
-    // Expected weights (scikit-learn's weights_) and E[log pi_k].
+    finish_posterior(p);
+    return p;
+  }
+
+  // From the weight concentration, beta_k, nu_k and the covariances of `p`: the expected weights
+  // (scikit-learn's weights_), E[log pi_k] and the E-step constants.
+  void finish_posterior(Posterior& p) const {
+    const int K = n_components_of(p), d = p.expectation.n_features();
     Eigen::VectorXd log_pi(K);
     if (priors_.weight_prior == WeightPrior::DirichletProcess) {
       double stick = 0, remaining = 1;
@@ -658,7 +755,6 @@ class BayesianGaussianMixture {
     }
     p.log_weight_offset = c.maxCoeff();
     p.expectation.weights = (c.array() - p.log_weight_offset).exp().matrix().template cast<Scalar>();
-    return p;
   }
 
   // -sum_i w_i sum_k r_ik log r_ik of the E-step that produced `s` under `p`, from the sums:

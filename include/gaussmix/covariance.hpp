@@ -53,6 +53,10 @@ class Covariances {
   /// Dense covariance in double, used where an update must not lose the model's digits.
   MatrixD dense_double(int k) const { return dense(k).template cast<double>(); }
 
+  /// Full and Tied: the upper triangular \f$U_k\f$ with \f$\Sigma_k^{-1} = U_k U_k^T\f$ (scikit-learn's
+  /// `precisions_cholesky_[k]`); Tied has one for every k.
+  const Matrix& precision_factor(int k) const { return precision_factor_[type_ == CovarianceType::Tied ? 0 : k]; }
+
   /// \f$\log\det U_k = -\tfrac12 \log\det\Sigma_k\f$.
   Scalar log_det_precision_factor(int k) const { return log_det_(type_ == CovarianceType::Tied ? 0 : k); }
 

@@ -2,14 +2,18 @@
 // Test helper for sklearn_interop.py (not an example):
 //   gaussmix_export_model export DIR          fits the four covariance types to generated 3-D data;
 //                                            writes DIR/data.csv, DIR/model_<type>.json and
-//                                            DIR/expected_<type>.csv (label, log_density, p0..p2)
-//   gaussmix_export_model score MODEL DATA OUT  loads MODEL (JSON) and writes OUT as above for DATA
+//                                            DIR/expected_<type>.csv (label, log_density, p0..p2);
+//                                            and a BayesianGaussianMixture (K = 5) per type and weight
+//                                            prior: DIR/bayes_<type>_<prior>.json, expected_bayes_<...>.csv
+//   gaussmix_export_model score MODEL DATA OUT  loads MODEL (JSON, either kind) and writes OUT as above
+//                                            for DATA
 // Every number is written in full (shortest round-trip text), so Python reads exactly these values.
 
 #include <gaussmix/gaussmix.hpp>
 #include <gaussmix/io.hpp>
 
 #include <Eigen/Core>
+#include <nlohmann/json.hpp>
 
 #include <array>
 #include <charconv>
@@ -23,6 +27,7 @@
 namespace {
 
 using Model = gaussmix::GaussianMixtureXd;
+using BayesModel = gaussmix::BayesianGaussianMixture<double>;
 
 std::string exact(double x) {
   std::array<char, 32> buffer{};
@@ -49,7 +54,8 @@ std::string matrix_csv(const Eigen::MatrixXd& X) {
 }
 
 // label, log_density, p0..p<K-1> for every row of X.
-std::string scores_csv(const Model& model, const Eigen::MatrixXd& X) {
+template <class AnyModel>
+std::string scores_csv(const AnyModel& model, const Eigen::MatrixXd& X) {
   const Eigen::VectorXi labels = model.predict(X);
   const Eigen::VectorXd log_density = model.score_samples(X);
   const Eigen::MatrixXd proba = model.predict_proba(X);
@@ -122,12 +128,26 @@ int main(int argc, char** argv) {
         const std::string name = gaussmix::to_string(type);
         gaussmix::save_json(model, dir + "/model_" + name + ".json", fit);
         write(dir + "/expected_" + name + ".csv", scores_csv(model, X));
+        for (const auto prior : {gaussmix::WeightPrior::DirichletProcess, gaussmix::WeightPrior::DirichletDistribution}) {
+          options.n_components = 5;  // more than the data's 3: some get weights near 0
+          gaussmix::BayesianPriors priors;
+          priors.weight_prior = prior;
+          BayesModel bayes(options, priors);
+          const gaussmix::FitResult bayes_fit = bayes.fit(X);
+          const std::string bayes_name = "bayes_" + name + "_" + gaussmix::to_string(prior);
+          gaussmix::save_json(bayes, dir + "/" + bayes_name + ".json", bayes_fit);
+          write(dir + "/expected_" + bayes_name + ".csv", scores_csv(bayes, X));
+        }
       }
       return 0;
     }
     if (args.size() == 4 && args[0] == "score") {
-      const Model model = gaussmix::load_json(args[1]);
-      write(args[3], scores_csv(model, read_csv(args[2])));
+      std::ifstream in(args[1]);
+      const nlohmann::json doc = nlohmann::json::parse(in);
+      if (doc.value("format", "") == gaussmix::bayesian_model_format_name)
+        write(args[3], scores_csv(gaussmix::load_bayesian_json(args[1]), read_csv(args[2])));
+      else
+        write(args[3], scores_csv(gaussmix::load_json(args[1]), read_csv(args[2])));
       return 0;
     }
     std::cerr << "usage: gaussmix_export_model export DIR | score MODEL DATA OUT\n";

@@ -8,6 +8,8 @@
    score_samples and predict_proba must match gaussmix's to 1e-10 and predict exactly.
 3. The other way: scikit-learn fits each type, the second block (save_gaussmix) writes it, gaussmix
    loads it (gaussmix_export_model score) and must match scikit-learn to 1e-10 too.
+4. The same both ways for BayesianGaussianMixture (four types x both weight priors), with the doc's
+   load_gaussmix_bayesian and save_gaussmix_bayesian.
 
 Exits 77 (CTest SKIP_RETURN_CODE) when this Python cannot import numpy, scipy and scikit-learn.
 """
@@ -20,6 +22,7 @@ import sys
 SKIP = 77
 TOLERANCE = 1e-10
 TYPES = ("full", "diag", "spherical", "tied")
+PRIORS = ("dirichlet_process", "dirichlet_distribution")
 
 
 def doc_snippets(doc_path):
@@ -39,7 +42,7 @@ def compare(what, labels, log_density, proba, gm, X, np):
     d_density = np.max(np.abs(gm.score_samples(X) - log_density))
     d_proba = np.max(np.abs(gm.predict_proba(X) - proba))
     same_labels = np.array_equal(gm.predict(X), labels)
-    print(f"{what:34s} max |score_samples diff| = {d_density:.2e}, max |predict_proba diff| = {d_proba:.2e}, "
+    print(f"{what:60s} max |score_samples diff| = {d_density:.2e}, max |predict_proba diff| = {d_proba:.2e}, "
           f"predict {'identical' if same_labels else 'DIFFERS'}")
     if not d_density <= TOLERANCE:
         failures.append(f"{what}: score_samples differs by {d_density:.3e} > {TOLERANCE}")
@@ -61,21 +64,25 @@ def main():
         import numpy as np
         import scipy  # noqa: F401  (the doc's snippet uses scipy.linalg)
         import sklearn
-        from sklearn.mixture import GaussianMixture
+        from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
     except ImportError as error:
         print(f"SKIPPED: {sys.executable} cannot import numpy, scipy and scikit-learn ({error}); "
               "install python3-sklearn to run this test")
         return SKIP
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scikit-learn {sklearn.__version__}")
 
-    snippets = doc_snippets(args.doc)
-    if len(snippets) < 2:
-        print(f"FAILED: {args.doc} should hold the load_gaussmix and save_gaussmix snippets")
-        return 1
+    # The snippets that define the four functions, found by name (the doc has other python blocks).
+    wanted = ("load_gaussmix", "save_gaussmix", "load_gaussmix_bayesian", "save_gaussmix_bayesian")
     namespace = {}
-    exec(compile(snippets[0], args.doc + " (snippet 1)", "exec"), namespace)
-    exec(compile(snippets[1], args.doc + " (snippet 2)", "exec"), namespace)
+    for number, snippet in enumerate(doc_snippets(args.doc), start=1):
+        if any(re.search(rf"^def {name}\(", snippet, flags=re.M) for name in wanted):
+            exec(compile(snippet, f"{args.doc} (python block {number})", "exec"), namespace)
+    missing = [name for name in wanted if name not in namespace]
+    if missing:
+        print(f"FAILED: {args.doc} should define {', '.join(missing)} in its python blocks")
+        return 1
     load_gaussmix, save_gaussmix = namespace["load_gaussmix"], namespace["save_gaussmix"]
+    load_bayesian, save_bayesian = namespace["load_gaussmix_bayesian"], namespace["save_gaussmix_bayesian"]
 
     os.makedirs(args.workdir, exist_ok=True)
     subprocess.run([args.exporter, "export", args.workdir], check=True)
@@ -99,10 +106,30 @@ def main():
         labels, log_density, proba = read_scores(scores, np)
         failures += compare(f"sklearn -> gaussmix, {covariance_type}", labels, log_density, proba, gm, X, np)
 
+    for covariance_type in TYPES:
+        for prior in PRIORS:
+            name = f"bayes_{covariance_type}_{prior}"
+            bgm = load_bayesian(os.path.join(args.workdir, f"{name}.json"))  # gaussmix -> scikit-learn
+            if bgm.covariance_type != covariance_type or bgm.weight_concentration_prior_type != prior:
+                failures.append(f"{name}: loaded as {bgm.covariance_type}, {bgm.weight_concentration_prior_type}")
+            labels, log_density, proba = read_scores(os.path.join(args.workdir, f"expected_{name}.csv"), np)
+            failures += compare(f"gaussmix -> sklearn, {name}", labels, log_density, proba, bgm, X, np)
+
+            bgm = BayesianGaussianMixture(n_components=5, covariance_type=covariance_type,  # and back
+                                          weight_concentration_prior_type=prior, max_iter=500,
+                                          random_state=0).fit(X)
+            model = os.path.join(args.workdir, f"sklearn_{name}.json")
+            scores = os.path.join(args.workdir, f"sklearn_{name}_scored_by_gaussmix.csv")
+            save_bayesian(bgm, model)
+            subprocess.run([args.exporter, "score", model, data, scores], check=True)
+            labels, log_density, proba = read_scores(scores, np)
+            failures += compare(f"sklearn -> gaussmix, {name}", labels, log_density, proba, bgm, X, np)
+
     for failure in failures:
         print("FAILED:", failure)
-    print(f"{2 * len(TYPES) - len({f.split(':')[0] for f in failures})} passed, "
-          f"{len({f.split(':')[0] for f in failures})} failed")
+    cases = 2 * len(TYPES) + 2 * len(TYPES) * len(PRIORS)
+    failed = len({f.split(':')[0] for f in failures})
+    print(f"{cases - failed} passed, {failed} failed")
     return 1 if failures else 0
 
 

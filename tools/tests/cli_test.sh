@@ -166,6 +166,49 @@ case $case_name in
     expect_error 1 "line 4 has 1 field" "$fit" ragged.csv -k 1 --online 10
     ;;
 
+  bayesian)
+    # --bayesian: a variational fit with K = 6 at most; the summary lists the components it keeps.
+    expect_ok "$fit" "$faithful" -k 6 --bayesian --seed 1 --max-iter 1000 -o bayes.json
+    cp out.txt summary.txt
+    grep -q "Bayesian (variational), K = 6 components at most, full covariance, dirichlet_process weight prior" \
+      summary.txt || fail "summary lacks the model line: $(cat summary.txt)"
+    grep -qE "^converged: +yes" summary.txt || fail "summary lacks 'converged: yes': $(cat summary.txt)"
+    grep -qE "^lower bound: +-[0-9.]+" summary.txt || fail "summary lacks the lower bound"
+    active=$(sed -nE 's/^active: +([0-9]+) of 6 components \(weight > 0\.01\)$/\1/p' summary.txt)
+    [[ -n $active && $active -ge 2 && $active -lt 6 ]] || fail "summary: expected 2 to 5 active of 6: $(cat summary.txt)"
+    [[ $(grep -cE "^ +[0-5]  0\.[0-9]+ " summary.txt) == "$active" ]] || fail "summary does not list the $active active components"
+    grep -q "model written to bayes.json" summary.txt || fail "summary does not name the model file"
+    grep -q '"format": "gaussmix-bayesian-model"' bayes.json || fail "bayes.json lacks the Bayesian format"
+    grep -q '"weight_prior": "dirichlet_process"' bayes.json || fail "bayes.json lacks the weight prior"
+    grep -q "iteration" err.txt || fail "no progress on stderr"
+    # gaussmix-predict and gaussmix-sample read it
+    expect_ok "$predict" bayes.json "$faithful" -o bayes_predictions.csv
+    check_predictions bayes_predictions.csv 272 6
+    expect_ok "$predict" bayes.json "$faithful" --log-density
+    [[ $(head -n 1 out.txt) == "label,p0,p1,p2,p3,p4,p5,log_density" ]] || fail "--log-density header: $(head -n 1 out.txt)"
+    expect_ok "$sample" bayes.json -n 50 --seed 3 -o bayes_sample.csv
+    [[ $(wc -l <bayes_sample.csv) == 51 ]] || fail "sample from bayes.json: $(wc -l <bayes_sample.csv) lines"
+    # the same seed gives the same model bit for bit; the Dirichlet distribution prior; the other types
+    expect_ok "$fit" "$faithful" -k 6 --seed 1 --max-iter 1000 -q --bayesian dp -o bayes2.json
+    cmp -s bayes.json bayes2.json || fail "the same seed gave another Bayesian model"
+    expect_ok "$fit" "$faithful" -k 4 --bayesian dirichlet --covariance diag -q -o dirichlet.json
+    grep -q "dirichlet_distribution weight prior" out.txt || fail "--bayesian dirichlet: $(cat out.txt)"
+    grep -q '"weight_prior": "dirichlet_distribution"' dirichlet.json || fail "dirichlet.json lacks its prior"
+    expect_ok "$predict" dirichlet.json "$faithful" -o dirichlet_predictions.csv
+    check_predictions dirichlet_predictions.csv 272 4
+    expect_ok "$fit" "$faithful" -k 3 --bayesian --covariance tied -q --plot bayes.svg
+    [[ -s bayes.svg ]] || fail "no bayes.svg"
+    # what --bayesian refuses
+    expect_error 1 "--bayesian fits one K" "$fit" "$faithful" -k 2:4 --bayesian
+    expect_error 1 "--bayesian fits one covariance type" "$fit" "$faithful" -k 3 --bayesian --covariance full,diag
+    expect_error 1 "--bayesian and --online cannot be combined" "$fit" "$faithful" -k 3 --bayesian --online 50
+    expect_error 2 "--bayesian: dpp not in {dp,dirichlet}" "$fit" "$faithful" -k 3 --bayesian dpp
+    expect_error 1 "too few for K = 3" "$fit" <(printf 'x,y\n1,2\n3,4\n') -k 3 --bayesian
+    # a damaged Bayesian file is named
+    sed 's/"mean_precision": \[/"mean_precision": [-1, /' bayes.json >bad_bayes.json
+    expect_error 1 "bad_bayes.json: cannot load the model: \"mean_precision\"" "$predict" bad_bayes.json "$faithful"
+    ;;
+
   stdin_and_formats)
     # CRLF line ends, a byte-order mark, quoted header fields, blank lines, spaces around cells
     printf '\xEF\xBB\xBF"first, x",second,"third ""z"""\r\n1,2,3\r\n\r\n 4 , 5 ,6\r\n7,"8",9\r\n10,11,12\r\n' >crlf.csv
@@ -270,7 +313,7 @@ case $case_name in
     # --help documents every flag
     expect_ok "$fit" --help
     for flag in --components --covariance --seed --n-init --init --max-iter --tol --reg-covar --output --plot \
-      --columns --header --no-header --delimiter --quiet --verbose --version; do
+      --bayesian --columns --header --no-header --delimiter --quiet --verbose --version; do
       grep -qF -- "$flag" out.txt || fail "gaussmix-fit --help does not document $flag"
     done
     expect_ok "$predict" --help
