@@ -371,6 +371,11 @@ TEST_CASE("constraints: errors", "[constraints][errors]") {
     o.fixed_covariances = {2, 0, 1};
     CHECK_NOTHROW(gaussmix::GaussianMixture<double>(o));
   }
+  SECTION("BayesianGaussianMixture refuses fixed parameters") {
+    o.fixed_weights = {0};
+    CHECK_THAT(message_of([&] { gaussmix::BayesianGaussianMixture<double> m(o); }),
+               Catch::StartsWith("gaussmix: Options::fixed_weights"));
+  }
   const Eigen::MatrixXd X = blobs(300, 2, 3, 3.0);
   SECTION("fixed parameters need a model with parameters and warm_start") {
     o.fixed_means = {1};
