@@ -338,6 +338,61 @@ TEST_CASE("constraints: 5% labelled rows fix the label switching of a symmetric 
   CHECK(switched_without_labels < 12);
 }
 
+TEST_CASE("constraints: fit_source, partial_fit and m_step keep fixed parameters too", "[constraints]") {
+  const Eigen::MatrixXd X = blobs(4000, 3, 3, 2.0, 21);
+  for (CovarianceType type : kTypes) {
+    INFO(gaussmix::to_string(type));
+    Options o;
+    o.n_components = 3;
+    o.covariance_type = type;
+    o.max_iter = 3;
+    gaussmix::GaussianMixture<double> start(o);
+    start.fit(X.topRows(500));
+    o.warm_start = true;
+    o.tol = 0;
+    o.max_iter = 8;
+    o.fixed_weights = {2};
+    o.fixed_means = {0};
+    o.fixed_covariances = type == CovarianceType::Tied ? std::vector<int>{} : std::vector<int>{1};
+    auto make = [&] {
+      gaussmix::GaussianMixture<double> m(o);
+      m.set_parameters(start.weights(), start.means(), start.covariances());
+      return m;
+    };
+    auto check_kept = [&](const gaussmix::GaussianMixture<double>& m) {
+      CHECK(m.weights()(2) == start.weights()(2));
+      CHECK(m.means().row(0) == start.means().row(0));
+      for (int k : o.fixed_covariances) CHECK(m.covariance(k) == start.covariance(k));
+      CHECK(m.means().row(1) != start.means().row(1));  // the free ones moved
+    };
+    gaussmix::GaussianMixture<double> in_memory = make(), streamed = make(), online = make(), textbook = make();
+    const FitResult a = in_memory.fit(X);
+    const FitResult b = gaussmix::fit_source(streamed, gaussmix::MatrixSource(X, 777));
+    check_kept(in_memory);
+    check_kept(streamed);
+    CHECK(relative_agreement(b.lower_bound, a.lower_bound, 1e-12).ok);
+    CHECK(relative_agreement(streamed.means(), in_memory.means(), 1e-10).ok);
+    CHECK(relative_agreement(streamed.weights(), in_memory.weights(), 1e-10).ok);
+    for (int k = 0; k < 3; ++k) CHECK(relative_agreement(streamed.covariance(k), in_memory.covariance(k), 1e-10).ok);
+
+    for (Eigen::Index b0 = 0; b0 < X.rows(); b0 += 1000) online.partial_fit(X.middleRows(b0, 1000));
+    check_kept(online);
+
+    // m_step takes its moments about the responsibility-weighted means, not the fixed mean: the shifted
+    // moments (M + S delta^T + delta S^T + N delta delta^T) must give one iteration of fit.
+    Eigen::MatrixXd resp;
+    textbook.e_step(X, resp);
+    textbook.m_step(X, resp);
+    check_kept(textbook);
+    o.max_iter = 1;
+    gaussmix::GaussianMixture<double> one = make();
+    one.fit(X);
+    CHECK(relative_agreement(textbook.means(), one.means(), 1e-12).ok);
+    CHECK(relative_agreement(textbook.weights(), one.weights(), 1e-12).ok);
+    for (int k = 0; k < 3; ++k) CHECK(relative_agreement(textbook.covariance(k), one.covariance(k), 1e-10).ok);
+  }
+}
+
 TEST_CASE("constraints: errors", "[constraints][errors]") {
   auto message_of = [](auto&& call) -> std::string {
     try {

@@ -158,7 +158,8 @@ class GaussianMixture {
   }
 
   /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
-  /// A component with no responsibility keeps its previous parameters.
+  /// A component with no responsibility keeps its previous parameters, as do Options::fixed_* (which need
+  /// parameters of X's shape: std::logic_error otherwise).
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
     detail::check_data<Dim, D, Scalar>(X, "m_step", 0);

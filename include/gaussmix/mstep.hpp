@@ -69,8 +69,8 @@ Parameters<Scalar, Dim> maximise(const SufficientStatistics<Dim>& s, double reg_
   const bool constrained = fixed && fixed->any();
   if (constrained && !(keep_previous && previous->n_features() == d))
     throw std::logic_error(detail::message(
-        "fit: fixed parameters (Options::fixed_weights, fixed_means, fixed_covariances) need the model's current "
-        "parameters of the same shape to keep"));
+        "m_step: fixed parameters (Options::fixed_weights, fixed_means, fixed_covariances) need the model's "
+        "current parameters of the same shape to keep"));
   const auto is_fixed = [&](std::vector<bool> FixedParameters::*flags, int k) {
     return constrained && (fixed->*flags)[static_cast<std::size_t>(k)];
   };
