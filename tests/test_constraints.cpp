@@ -142,9 +142,6 @@ void require_same(const A& a, const B& b) {
 const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Diagonal, CovarianceType::Spherical,
                                  CovarianceType::Tied};
 
-}  // namespace gaussmix_test_constraints
-
-using namespace gaussmix_test_constraints;
 
 TEST_CASE("constraints: fixed parameters and labels agree with the numpy reference (double)", "[constraints]") {
   for (const json& c : fixture().at("cases")) {
@@ -476,3 +473,5 @@ TEST_CASE("constraints: errors", "[constraints][errors]") {
     CHECK_FALSE(model.is_fitted());
   }
 }
+
+}  // namespace gaussmix_test_constraints
