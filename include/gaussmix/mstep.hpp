@@ -25,7 +25,9 @@ constexpr double empty_component_weight() {
 /// Which parameters the M-step keeps at their previous values, per component (Options::fixed_weights,
 /// fixed_means, fixed_covariances as K flags each).
 struct FixedParameters {
-  std::vector<bool> weight, mean, covariance;  ///< K flags each
+  std::vector<bool> weight;      ///< K flags: keep pi_k
+  std::vector<bool> mean;        ///< K flags: keep mu_k
+  std::vector<bool> covariance;  ///< K flags: keep Sigma_k
 
   /// The flags of `options` (validated: indices in [0, n_components)).
   static FixedParameters from(const Options& options) {

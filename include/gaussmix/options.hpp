@@ -77,10 +77,13 @@ struct Options {
   int verbose_interval = 10;               ///< iterations between progress lines at verbose = 2
   std::ostream* verbose_stream = nullptr;  ///< where progress goes; nullptr means std::cerr
   OnlineOptions online;                    ///< step sizes of partial_fit (not used by fit)
-  /// Components whose weight / mean / covariance fit() keeps at its current value (indices in [0, K), no
-  /// duplicates; for Tied, fixed_covariances lists all K or none). Non-empty lists need warm_start = true
-  /// and a model with parameters (std::logic_error otherwise); see docs/missing_and_constraints.md.
-  std::vector<int> fixed_weights, fixed_means, fixed_covariances;
+  /// Components whose weight fit() keeps at its current value (indices in [0, K), no duplicates); the free
+  /// weights share what is left. Non-empty fixed_* lists need warm_start = true and a model with parameters
+  /// (std::logic_error otherwise); see docs/missing_and_constraints.md.
+  std::vector<int> fixed_weights;
+  std::vector<int> fixed_means;  ///< components whose mean fit() keeps (free covariances are taken about it)
+  /// Components whose covariance fit() keeps; for Tied (one shared matrix) all K or none.
+  std::vector<int> fixed_covariances;
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
