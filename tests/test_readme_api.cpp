@@ -227,6 +227,17 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
     CHECK(online.means()(1 - far, 1) == Approx(0.0).margin(0.5));
   }
 
+  // README API row: fixed_weights, fixed_means, fixed_covariances
+  gaussmix::Options keep = options; keep.warm_start = true; keep.fixed_covariances = {0, 1}; gaussmix::GaussianMixture<double, 2> noise(keep); noise.set_parameters(gmm.weights(), gmm.means(), gmm.covariances()); noise.fit(X);
+  CHECK(noise.covariance(0) == gmm.covariance(0));  // kept bit for bit
+  CHECK(noise.covariance(1) == gmm.covariance(1));
+  CHECK(noise.weights().sum() == Approx(1.0).epsilon(1e-12));
+
+  // README API row: fit_with_labels(X, labels), fit_with_labels(X, labels, sample_weight)
+  gaussmix::GaussianMixture<double, 2> semi(options); Eigen::VectorXi known = Eigen::VectorXi::Constant(n, -1); known(0) = 1; semi.fit_with_labels(X, known);
+  CHECK(semi.predict(X)(0) == 1);  // row 0's cluster is component 1
+  CHECK(semi.predict_proba(X)(0, 1) > 0.99);
+
   // README API row: save_json, load_json
   std::stringstream json; gaussmix::save_json(gmm, json); auto loaded = gaussmix::load_json<double, 2>(json);
   CHECK(loaded.weights() == gmm.weights());  // bit for bit

@@ -167,6 +167,10 @@ class BayesianGaussianMixture {
   explicit BayesianGaussianMixture(Options options = {}, BayesianPriors priors = {})
       : options_(std::move(options)), priors_(std::move(priors)) {
     validate(options_);
+    // The variational M-step has no constrained form (yet): refuse rather than ignore the lists.
+    if (!options_.fixed_weights.empty() || !options_.fixed_means.empty() || !options_.fixed_covariances.empty())
+      throw std::invalid_argument(detail::message(
+          "Options::fixed_weights, fixed_means and fixed_covariances must be empty for BayesianGaussianMixture"));
     validate_priors(Dim == Eigen::Dynamic ? 0 : Dim);
   }
 

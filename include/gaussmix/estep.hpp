@@ -321,6 +321,11 @@ class BlockedExpectation {
     }
   }
 
+  /// Known components (fit_with_labels): labels(i) in [0, K) makes row i's responsibilities one-hot
+  /// and its log-likelihood term log pi_l + log N(x_i | l); -1 leaves the row to the E-step. nullptr: none.
+  /// The vector must outlive the calls.
+  void set_labels(const Eigen::VectorXi* labels) { labels_ = labels; }
+
   /// Fills `stats` (reset by the caller to the E-step's means) with the sums over all rows.
   /// Throws NumericalError if a row has zero density under every component.
   void operator()(const Parameters<Scalar, Dim>& p, SufficientStatistics<Dim>& stats) {
@@ -346,6 +351,7 @@ class BlockedExpectation {
       const Eigen::Index rows = std::min(step, bounds_[c + 1] - start);
       ws.x.topRows(rows) = X_.middleRows(start, rows).template cast<Scalar>();
       weighted_log_prob(p, rows, ws);
+      if (labels_) apply_labels(start, rows, ws);
       normalise(rows, ws);
       for (Eigen::Index i = 0; i < rows && bad_row_[c] < 0; ++i)
         if (!std::isfinite(ws.log_norm(i))) bad_row_[c] = start + i;
@@ -353,8 +359,21 @@ class BlockedExpectation {
     }
   }
 
+  // A labelled row keeps only its component's term: normalise() then gives exactly r = one-hot (the
+  // others are exp(-inf) = 0, 1 - floor rounds to 1) and log p = log pi_l + log N(x_i | l) unchanged.
+  void apply_labels(Eigen::Index start, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) const {
+    const Eigen::Index K = ws.log_prob.cols();
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const int label = (*labels_)(start + i);
+      if (label < 0) continue;
+      for (Eigen::Index k = 0; k < K; ++k)
+        if (k != label) ws.log_prob(i, k) = -std::numeric_limits<Scalar>::infinity();
+    }
+  }
+
   const D& X_;
   const Eigen::VectorXd* w_;
+  const Eigen::VectorXi* labels_ = nullptr;
   std::vector<Eigen::Index> bounds_;  // chunk c covers rows [bounds_[c], bounds_[c+1])
   std::vector<SufficientStatistics<Dim>> chunk_stats_;
   std::vector<Eigen::Index> bad_row_;  // first row with log p = -inf, per chunk

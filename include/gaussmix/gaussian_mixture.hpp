@@ -149,7 +149,8 @@ class GaussianMixture {
   }
 
   /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
-  /// A component with no responsibility keeps its previous parameters.
+  /// A component with no responsibility keeps its previous parameters, as do Options::fixed_* (which need
+  /// parameters of X's shape: std::logic_error otherwise).
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
     return detail::with_data_view(X, [&](const auto& V) { return m_step_view(V, resp); });
@@ -225,6 +226,7 @@ class GaussianMixture {
   template <class Initialise, class Expectation>
   FitResult fit_with(Initialise&& initialise, Expectation&& expectation) {
     const bool warm = options_.warm_start && is_fitted();
+    const FixedParameters fixed = fixed_parameters(warm);
     const int runs = warm ? 1 : options_.n_init;
     SufficientStatistics<Dim> stats;
     Parameters<Scalar, Dim> best;
@@ -244,7 +246,7 @@ class GaussianMixture {
         stats.reset(options_.covariance_type, p.means);
         expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
         lower_bound = stats.log_likelihood / stats.total_weight;
-        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p, &fixed);
         result.history.push_back(lower_bound);
         result.n_iter = iteration;
         const double change = lower_bound - previous;
@@ -337,7 +339,120 @@ class GaussianMixture {
     online_steps_ = steps;
   }
 
+  /// Semi-supervised fit: labels(i) in [0, K) fixes row i's responsibilities to that component (one-hot),
+  /// -1 leaves the row to EM. FitResult::lower_bound is the mean (per unit of sample weight) of the
+  /// semi-supervised log-likelihood: \f$\log(\pi_{l_i} \mathcal{N}(x_i \mid \mu_{l_i}, \Sigma_{l_i}))\f$ for a
+  /// labelled row, \f$\log p(x_i)\f$ for the others; EM never decreases it. Without a warm start, each
+  /// initialisation's components are renumbered to agree with the labels (docs/missing_and_constraints.md).
+  /// labels: n integers; std::invalid_argument for a wrong length or a label outside [-1, K).
+  template <class D, class L>
+  FitResult fit_with_labels(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<L>& labels) {
+    check_fit_input(X);
+    const Eigen::VectorXi known = checked_labels(labels, X.rows());
+    return fit_labelled(X, nullptr, known);
+  }
+
+  /// As fit_with_labels(X, labels), each row counted with its weight (>= 0).
+  template <class D, class L, class W>
+  FitResult fit_with_labels(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<L>& labels,
+                            const Eigen::MatrixBase<W>& sample_weight) {
+    check_fit_input(X);
+    const Eigen::VectorXi known = checked_labels(labels, X.rows());
+    const Eigen::VectorXd w =
+        detail::scaled_sample_weight(sample_weight, X.rows(), options_.n_components, "fit_with_labels");
+    return fit_labelled(X, &w, known);
+  }
+
  private:
+  // Options::fixed_* as flags; they keep current values, so they need parameters and a warm start.
+  FixedParameters fixed_parameters(bool warm) const {
+    FixedParameters fixed = FixedParameters::from(options_);
+    if (fixed.any() && !warm)
+      throw std::logic_error(detail::message(
+          "fit: Options::fixed_weights, fixed_means or fixed_covariances keep current parameters, which needs ",
+          is_fitted()
+              ? "Options::warm_start = true (without it fit re-initialises)"
+              : "a model with parameters (call set_parameters() or fit() first) and Options::warm_start = true"));
+    return fixed;
+  }
+
+  template <class L>
+  Eigen::VectorXi checked_labels(const Eigen::MatrixBase<L>& labels, Eigen::Index n) const {
+    static_assert(std::is_integral_v<typename L::Scalar>, "gaussmix: fit_with_labels: labels must be integers");
+    if (labels.size() != n || (labels.rows() != 1 && labels.cols() != 1))
+      throw std::invalid_argument(detail::message("fit_with_labels: labels has ", labels.rows(), " x ", labels.cols(),
+                                                  " entries, X has ", n,
+                                                  " rows (one label per row: a component in [0, K) or -1)"));
+    Eigen::VectorXi out(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const long long label = static_cast<long long>(labels.derived().reshaped()(i));
+      if (label < -1 || label >= options_.n_components)
+        throw std::invalid_argument(detail::message("fit_with_labels: labels(", i, ") = ", label,
+                                                    " is outside [-1, n_components = ", options_.n_components, ")"));
+      out(i) = static_cast<int>(label);
+    }
+    return out;
+  }
+
+  // A fresh initialisation knows nothing of the labels: renumber its components so that as many labelled
+  // rows (by weight) as possible start in their own component, greedily (the largest count first, ties to
+  // the lowest label, then component), so that label l means component l from the first iteration.
+  template <class D>
+  Parameters<Scalar, Dim> follow_labels(Parameters<Scalar, Dim> p, const Eigen::MatrixBase<D>& X,
+                                        const Eigen::VectorXd* w, const Eigen::VectorXi& labels) const {
+    const int K = p.n_components();
+    Eigen::MatrixXd count = Eigen::MatrixXd::Zero(K, K);  // (label, most probable initial component)
+    EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
+    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      weighted_log_prob(p, rows, ws);
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        if (labels(start + i) < 0) continue;
+        Eigen::Index best = 0;
+        ws.log_prob.row(i).maxCoeff(&best);
+        count(labels(start + i), best) += w ? (*w)(start + i) : 1.0;
+      }
+    });
+    std::vector<int> source(K, -1);  // component l of the result is component source[l] of p
+    std::vector<bool> taken(K, false);
+    for (int step = 0; step < K; ++step) {
+      int best_l = -1, best_k = -1;
+      for (int l = 0; l < K; ++l)
+        for (int k = 0; k < K; ++k)
+          if (source[l] < 0 && !taken[k] && (best_l < 0 || count(l, k) > count(best_l, best_k))) {
+            best_l = l;
+            best_k = k;
+          }
+      source[best_l] = best_k;
+      taken[best_k] = true;
+    }
+    bool identity = true;
+    for (int k = 0; k < K; ++k) identity = identity && source[k] == k;
+    if (identity) return p;
+    Parameters<Scalar, Dim> out;
+    out.weights.resize(K);
+    out.means.resize(K, p.n_features());
+    std::vector<Matrix> covariances;
+    for (int l = 0; l < K; ++l) {
+      out.weights(l) = p.weights(source[l]);
+      out.means.row(l) = p.means.row(source[l]);
+      covariances.push_back(p.covariances.dense(source[l]));
+    }
+    out.covariances = Covariances<Scalar, Dim>::from_dense(p.covariances.type(), p.n_features(), covariances);
+    return out;
+  }
+
+  template <class D>
+  FitResult fit_labelled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, const Eigen::VectorXi& labels) {
+    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    expectation.set_labels(&labels);
+    return fit_with(
+        [&](detail::Random& rng) {
+          return follow_labels(initial_parameters<Scalar, Dim>(X, w, options_, rng), X, w, labels);
+        },
+        expectation);
+  }
+
   void require_parameters(const char* where) const {
     if (!is_fitted())
       throw std::logic_error(
@@ -381,6 +496,7 @@ class GaussianMixture {
   // equals fit(X) with n_init = first_batch_runs() and max_iter = first_batch_max_iter, bit for bit.
   template <class D>
   FitResult partial_fit_first_batch(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
+    fixed_parameters(false);  // throws if some are fixed: there is nothing to keep yet
     const int runs = first_batch_runs(), max_iter = options_.online.first_batch_max_iter;
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
     SufficientStatistics<Dim> stats, best_stats;
@@ -499,9 +615,10 @@ auto GaussianMixture<Scalar, Dim>::m_step_view(const Eigen::MatrixBase<D>& X, co
   if (!resp.allFinite() || (resp.array() < 0).any())
     throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
   const bool same_shape = is_fitted() && params_.n_features() == X.cols();
+  const FixedParameters fixed = FixedParameters::from(options_);  // maximise throws if there is nothing to keep
   params_ = maximise_responsibilities<Scalar, Dim>(
       X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
-      [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); });
+      [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); }, &fixed);
   clear_online_state();
 }
 
@@ -622,7 +739,8 @@ auto GaussianMixture<Scalar, Dim>::partial_fit_weighted(const Eigen::MatrixBase<
   const bool fresh = online_steps_ == 0;
   SufficientStatistics<Dim> running =
       fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
-  Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p);
+  const FixedParameters fixed = FixedParameters::from(options_);
+  Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p, &fixed);
   // Commit only now: every step above may throw.
   params_ = std::move(next);
   online_stats_ = std::move(running);

@@ -77,6 +77,13 @@ struct Options {
   int verbose_interval = 10;               ///< iterations between progress lines at verbose = 2
   std::ostream* verbose_stream = nullptr;  ///< where progress goes; nullptr means std::cerr
   OnlineOptions online;                    ///< step sizes of partial_fit (not used by fit)
+  /// Components whose weight fit() keeps at its current value (indices in [0, K), no duplicates); the free
+  /// weights share what is left. Non-empty fixed_* lists need warm_start = true and a model with parameters
+  /// (std::logic_error otherwise); see docs/missing_and_constraints.md.
+  std::vector<int> fixed_weights;
+  std::vector<int> fixed_means;  ///< components whose mean fit() keeps (free covariances are taken about it)
+  /// Components whose covariance fit() keeps; for Tied (one shared matrix) all K or none.
+  std::vector<int> fixed_covariances;
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
@@ -152,6 +159,24 @@ inline void validate(const Options& options) {
     default:
       fail("covariance_type", "one of Full, Diagonal, Spherical, Tied", static_cast<int>(options.covariance_type));
   }
+  auto check_indices = [&](const std::vector<int>& indices, const char* field) {
+    std::vector<bool> seen(static_cast<std::size_t>(options.n_components), false);
+    for (int k : indices) {
+      if (k < 0 || k >= options.n_components)
+        fail(field, "a list of component indices in [0, n_components = " + std::to_string(options.n_components) + ")",
+             k);
+      if (seen[static_cast<std::size_t>(k)]) fail(field, "a list without duplicates", std::to_string(k) + " twice");
+      seen[static_cast<std::size_t>(k)] = true;
+    }
+  };
+  check_indices(options.fixed_weights, "fixed_weights");
+  check_indices(options.fixed_means, "fixed_means");
+  check_indices(options.fixed_covariances, "fixed_covariances");
+  // One shared matrix: fixing it "for one component" would fix it for all, so say so explicitly.
+  if (options.covariance_type == CovarianceType::Tied && !options.fixed_covariances.empty() &&
+      static_cast<int>(options.fixed_covariances.size()) != options.n_components)
+    fail("fixed_covariances", "empty or list all n_components components for Tied (one shared covariance)",
+         std::to_string(options.fixed_covariances.size()) + " of " + std::to_string(options.n_components));
   switch (options.init_params) {
     case InitMethod::KMeans:
     case InitMethod::KMeansPlusPlus:
