@@ -33,6 +33,18 @@ void check_range(const Eigen::MatrixBase<D>& values, const char* where, const ch
   }
 }
 
+// X.allFinite(), as one flat pass when X is contiguous in memory: measured 0.8 ms strided against 0.3 ms
+// flat on a row-major 32000 x 32 array (numpy's layout), part of every predict and score call.
+template <class D>
+bool all_finite(const Eigen::MatrixBase<D>& X) {
+  if constexpr (bool(Eigen::internal::traits<D>::Flags & Eigen::DirectAccessBit) && D::InnerStrideAtCompileTime == 1) {
+    if (X.derived().outerStride() == X.derived().innerSize())
+      return Eigen::Map<const Eigen::Array<typename D::Scalar, Eigen::Dynamic, 1>>(X.derived().data(), X.size())
+          .allFinite();
+  }
+  return X.allFinite();
+}
+
 // Checks a data matrix: at least one row, d columns (d = expected, or Dim when fixed), all finite.
 // `expected_d` <= 0 means "any d".
 // With a Scalar, values must also be finite once converted to it (double data given to a float model).
@@ -45,7 +57,7 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
   if (expected_d > 0 && X.cols() != expected_d)
     throw std::invalid_argument(
         message(where, ": X has ", X.cols(), " columns but the model has ", expected_d, " features"));
-  if (!X.allFinite()) {
+  if (!all_finite(X)) {
     for (Eigen::Index i = 0; i < X.rows(); ++i)
       for (Eigen::Index j = 0; j < X.cols(); ++j)
         if (!std::isfinite(static_cast<double>(X(i, j))))
