@@ -58,9 +58,12 @@ using RowMajorView =
   EXTERN template MODEL::ColumnVector::Scalar MODEL::score_view<DATA>(const Eigen::MatrixBase<DATA>&) const;     \
   EXTERN template MODEL::Labels MODEL::predict_view<DATA>(const Eigen::MatrixBase<DATA>&) const
 
-// A GaussianMixture MODEL: sample, and the members for column-major data (and row-major with ROWS).
-#define GAUSSMIX_MIXTURE_TEMPLATES(EXTERN, MODEL)                                                  \
-  EXTERN template MODEL::Samples MODEL::sample(Eigen::Index, std::uint64_t, MODEL::Labels&) const; \
+// A GaussianMixture MODEL: sample (named by its template-id: clang's -Wpedantic refuses a typedef there),
+// and the members for column-major data (and row-major with ROWS).
+#define GAUSSMIX_MIXTURE_TEMPLATES(EXTERN, MODEL)                                                   \
+  EXTERN template MODEL::Samples                                                                    \
+  gaussmix::GaussianMixture<MODEL::ColumnVector::Scalar, MODEL::Vector::RowsAtCompileTime>::sample( \
+      Eigen::Index, std::uint64_t, MODEL::Labels&) const;                                           \
   GAUSSMIX_MIXTURE_DATA_TEMPLATES(EXTERN, MODEL, gaussmix::detail::ColumnMajorView<MODEL>)
 #define GAUSSMIX_MIXTURE_ROWS_TEMPLATES(EXTERN, MODEL) \
   GAUSSMIX_MIXTURE_DATA_TEMPLATES(EXTERN, MODEL, gaussmix::detail::RowMajorView<MODEL>)
