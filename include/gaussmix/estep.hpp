@@ -105,6 +105,22 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   Scalar* floor = best;
   for (Eigen::Index i = 0; i < rows; ++i) floor[i] = best[i] - gamma * best_size[i] - Scalar(40);
   for (int k = 0; k < K; ++k) {
+    // A branch-free pass that the compiler vectorises finds whether the column has any entry to
+    // recompute (rare); only then the scalar pass below. The same tests as that pass, NaN included.
+    const Scalar* value = log_prob.col(k).data();
+    const Scalar* q = quadratic.col(k).data();
+    const Scalar m = ws.mean_term(k);
+    const Scalar constant_k = ws.constant(k);
+    int any = 0;
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const Scalar error = gamma * (q[i] + m);
+      const Scalar maha = Scalar(2) * (constant_k - value[i]);
+      const bool relevant = !(value[i] + error < floor[i]);
+      const bool inexact = error > Scalar(8) * gamma * (Scalar(1) + std::abs(maha));
+      const bool not_finite = !(value[i] - value[i] == Scalar(0));
+      any |= static_cast<int>(relevant & (inexact | not_finite));
+    }
+    if (!any) continue;
     for (Eigen::Index i = 0; i < rows; ++i) {
       const Scalar error = gamma * (quadratic(i, k) + ws.mean_term(k));
       if (log_prob(i, k) + error < floor[i]) continue;  // negligible responsibility, error included
