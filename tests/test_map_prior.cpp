@@ -111,8 +111,8 @@ void check_case(const json& c, double rtol, double& worst) {
                                   want.cwiseAbs().maxCoeff());
     }
     worst = std::max(worst, (got_history - history).cwiseAbs().maxCoeff() / history.cwiseAbs().maxCoeff());
-    worst = std::max(worst, (model.means().template cast<double>() - means).cwiseAbs().maxCoeff() /
-                                means.cwiseAbs().maxCoeff());
+    worst = std::max(
+        worst, (model.means().template cast<double>() - means).cwiseAbs().maxCoeff() / means.cwiseAbs().maxCoeff());
     // The hyperparameters as resolved from the data (defaults) or given.
     const json& resolved = c.at("resolved");
     REQUIRE(model.resolved_prior().has_value());
@@ -404,9 +404,8 @@ TEST_CASE("map prior: invalid priors throw std::invalid_argument naming the fiel
                      p.scale = Eigen::MatrixXd::Constant(3, 3, 0.1) + Eigen::MatrixXd::Identity(3, 3);
                    }),
                    "Options::prior.scale"});
-  cases.push_back({CovarianceType::Spherical, with([](ConjugatePrior& p) {
-                     p.scale = Eigen::Vector3d(1, 2, 3).asDiagonal().toDenseMatrix();
-                   }),
+  cases.push_back({CovarianceType::Spherical,
+                   with([](ConjugatePrior& p) { p.scale = Eigen::Vector3d(1, 2, 3).asDiagonal().toDenseMatrix(); }),
                    "Options::prior.scale"});
   for (const Bad& bad : cases) {
     INFO(gaussmix::to_string(bad.type) << ", " << bad.field);
