@@ -152,7 +152,8 @@ class GaussianMixture {
 
   /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
   /// A component with no responsibility keeps its previous parameters, as do Options::fixed_* (which need
-  /// parameters of X's shape: std::logic_error otherwise).
+  /// parameters of X's shape: std::logic_error otherwise). Under Options::prior: the MAP M-step, with the
+  /// prior's defaults resolved from X (an empty component then gets the prior's mode).
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
     return detail::with_data_view(X, [&](const auto& V) { return m_step_view(V, resp); });
@@ -200,14 +201,17 @@ class GaussianMixture {
   /// As sample(n, seed), also returning the component each row was drawn from.
   Samples sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const;
 
-  /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better).
+  /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better). Under Options::prior
+  /// it stays this likelihood criterion, at the fitted (MAP) parameters, without the prior's density: the
+  /// modified BIC of Fraley & Raftery (2007).
   template <class D>
   Scalar bic(const Eigen::MatrixBase<D>& X) const {
     const double log_l = total_log_likelihood(X, "bic");
     return static_cast<Scalar>(-2 * log_l + n_parameters() * std::log(static_cast<double>(X.rows())));
   }
 
-  /// Akaike information criterion \f$-2 \log L + 2p\f$ on X (lower is better).
+  /// Akaike information criterion \f$-2 \log L + 2p\f$ on X (lower is better); under Options::prior, as bic(),
+  /// the likelihood's criterion at the fitted parameters.
   template <class D>
   Scalar aic(const Eigen::MatrixBase<D>& X) const {
     const double log_l = total_log_likelihood(X, "aic");
@@ -288,8 +292,10 @@ class GaussianMixture {
   /// On a model without parameters the call equals fit(X) with n_init = Options::online.first_batch_n_init
   /// (default 16, or Options::n_init if > 1) and max_iter = first_batch_max_iter (default 3), and returns
   /// fit's FitResult: one k-means start on a few thousand rows left 14 of 72 random mixtures in a poor local
-  /// optimum for the whole stream, 16 left none (docs/scaling.md). Throws std::invalid_argument for a bad
-  /// batch (the first one smaller than n_components); nothing changes on a throw.
+  /// optimum for the whole stream, 16 left none (docs/scaling.md). Under Options::prior every update is the MAP
+  /// M-step on the running statistics, with the prior of the last fit (else resolved from the batch); the
+  /// lower_bound of an update on a fitted model stays the batch's mean log-likelihood. Throws std::invalid_argument for
+  /// a bad batch (the first one smaller than n_components); nothing changes on a throw.
   template <class D>
   FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
     check_partial_fit_input(X);
