@@ -18,6 +18,7 @@
 #include <iomanip>
 #include <limits>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -164,6 +165,14 @@ std::vector<int> all_components(int K) {
   return out;
 }
 
+// --prior: the prior's line of a summary (empty without one).
+std::string prior_line(const gaussmix::Options& options) {
+  if (!options.prior) return "";
+  return "prior:           conjugate (MAP EM, Fraley & Raftery 2007), shrinkage " +
+         rounded(options.prior->shrinkage.value_or(0.01)) +
+         ", other hyperparameters mclust's defaults from the data; BIC and AIC are the likelihood's\n";
+}
+
 std::string summary(const Model& model, const gaussmix::FitResult& fit, const Table& table, const std::string& source,
                     const Eigen::Ref<const Eigen::MatrixXd>& X) {
   const int K = model.n_components();
@@ -175,10 +184,13 @@ std::string summary(const Model& model, const gaussmix::FitResult& fit, const Ta
   out << ")\n"
       << "model:           K = " << K << " components, " << gaussmix::to_string(model.covariance_type())
       << " covariance, seed " << model.options().seed << "\n"
-      << "converged:       " << (fit.converged ? "yes" : "NO") << ", after " << fit.n_iter << " iteration"
-      << (fit.n_iter == 1 ? "" : "s") << " (tol " << rounded(model.options().tol) << ", max_iter "
-      << model.options().max_iter << ")\n"
+      << prior_line(model.options()) << "converged:       " << (fit.converged ? "yes" : "NO") << ", after "
+      << fit.n_iter << " iteration" << (fit.n_iter == 1 ? "" : "s") << " (tol " << rounded(model.options().tol)
+      << ", max_iter " << model.options().max_iter << ")\n"
       << "log-likelihood:  " << fixed(log_l, 4) << " (per sample " << rounded(log_l / n, 8) << ")\n"
+      << (model.options().prior ? "log posterior:   per sample " + rounded(fit.lower_bound, 8) +
+                                      " (at the last E-step, up to a constant)\n"
+                                : std::string())
       << "BIC:             " << fixed(model.bic(X), 4) << "\n"
       << "AIC:             " << fixed(model.aic(X), 4) << "\n"
       << "parameters:      " << model.n_parameters() << "\n\n";
@@ -360,7 +372,7 @@ std::string online_summary(const Model& model, const gaussmix::FitResult& fit, c
   out << "), streamed\n"
       << "model:           K = " << model.n_components() << " components, "
       << gaussmix::to_string(model.covariance_type()) << " covariance, seed " << model.options().seed << "\n"
-      << "online:          " << fit.n_iter << " partial_fit update" << (fit.n_iter == 1 ? "" : "s")
+      << prior_line(model.options()) << "online:          " << fit.n_iter << " partial_fit update" << (fit.n_iter == 1 ? "" : "s")
       << " of up to " << batch << " rows (step sizes (t + " << rounded(online.step_offset) << ")^-"
       << rounded(online.step_decay) << ")\n"
       << "log-likelihood:  per sample " << rounded(fit.lower_bound, 8)
@@ -426,6 +438,15 @@ int main(int argc, char** argv) {
                  "holding only a batch in memory: for files larger than memory. One K and one covariance type; "
                  "no --plot; a record must sit on one line")
       ->check(at_least(1));
+  bool use_prior = false;
+  double prior_shrinkage = 0.01;
+  app.add_flag("--prior", use_prior,
+               "MAP EM under a conjugate prior with mclust's default hyperparameters (Fraley & Raftery 2007): no "
+               "component can collapse onto a few points; BIC and AIC stay the likelihood's criteria");
+  app.add_option("--prior-shrinkage", prior_shrinkage,
+                 "With --prior: its shrinkage kappa_P > 0, how many samples' worth the prior mean counts")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::string bayesian;
   app.add_option("--bayesian", bayesian,
                  "Fit a Bayesian (variational) mixture, scikit-learn's BayesianGaussianMixture, with a Dirichlet "
@@ -444,12 +465,20 @@ int main(int argc, char** argv) {
       "  gaussmix-fit data.csv -k 1:8 --columns eruptions,waiting --plot fit.svg\n"
       "  gaussmix-fit big.csv -k 5 --online 5000 -o model.json\n"
       "  gaussmix-fit data.csv -k 10 --bayesian -o model.json\n"
+      "  gaussmix-fit data.csv -k 4 --prior --reg-covar 0 -o model.json\n"
       "Exit status: 0 success, 1 an error in the data or files, 2 bad flags.\n");
 
   return run_tool(app, argc, argv, [&] {
     const std::string source = data_path == "-" ? "<stdin>" : data_path;
     const bool bayes = app.count("--bayesian") > 0;
     if (bayes && online_batch > 0) throw ToolError("--bayesian and --online cannot be combined");
+    if (bayes && use_prior) throw ToolError("--bayesian has its own priors; it cannot be combined with --prior");
+    if (app.count("--prior-shrinkage") > 0 && !use_prior) throw ToolError("--prior-shrinkage needs --prior");
+    std::optional<gaussmix::ConjugatePrior> prior;
+    if (use_prior) {
+      prior = gaussmix::ConjugatePrior{};
+      prior->shrinkage = prior_shrinkage;
+    }
     if (bayes && range.lo != range.hi)
       throw ToolError("--bayesian fits one K, an upper bound on the components it keeps, but -k gives the range " +
                       components_text);
@@ -471,6 +500,7 @@ int main(int argc, char** argv) {
       options.n_init = n_init;
       options.init_params = init_names().at(init);
       options.seed = seed;
+      options.prior = prior;
       Model model(options);
       Table layout;
       Eigen::Index rows = 0;
@@ -557,6 +587,7 @@ int main(int argc, char** argv) {
       write_results(model, fit);
       return;
     }
+    options.prior = prior;
     Model model;
     gaussmix::FitResult fit;
     try {

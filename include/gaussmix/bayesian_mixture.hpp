@@ -171,6 +171,9 @@ class BayesianGaussianMixture {
     if (!options_.fixed_weights.empty() || !options_.fixed_means.empty() || !options_.fixed_covariances.empty())
       throw std::invalid_argument(detail::message(
           "Options::fixed_weights, fixed_means and fixed_covariances must be empty for BayesianGaussianMixture"));
+    if (options_.prior)  // its priors are BayesianPriors; a MAP prior here would be silently ignored
+      throw std::invalid_argument(
+          detail::message("Options::prior must be empty for BayesianGaussianMixture (its priors are BayesianPriors)"));
     validate_priors(Dim == Eigen::Dynamic ? 0 : Dim);
   }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -138,6 +139,7 @@ class GaussianMixture {
     p.weights = (rounding_only ? w : Eigen::VectorXd(w / w.sum())).template cast<Scalar>();
     p.means = means.template cast<Scalar>();
     params_ = std::move(p);
+    prior_.reset();
     clear_online_state();
   }
 
@@ -150,7 +152,8 @@ class GaussianMixture {
 
   /// M-step: weights, means and covariances (+ reg_covar) from X and responsibilities (n x K).
   /// A component with no responsibility keeps its previous parameters, as do Options::fixed_* (which need
-  /// parameters of X's shape: std::logic_error otherwise).
+  /// parameters of X's shape: std::logic_error otherwise). Under Options::prior: the MAP M-step, with the
+  /// prior's defaults resolved from X (an empty component then gets the prior's mode).
   template <class D>
   void m_step(const Eigen::MatrixBase<D>& X, const Responsibilities& resp) {
     return detail::with_data_view(X, [&](const auto& V) { return m_step_view(V, resp); });
@@ -198,14 +201,17 @@ class GaussianMixture {
   /// As sample(n, seed), also returning the component each row was drawn from.
   Samples sample(Eigen::Index n, std::uint64_t seed, Labels& labels) const;
 
-  /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better).
+  /// Bayesian information criterion \f$-2 \log L + p \log n\f$ on X (lower is better). Under Options::prior
+  /// it stays this likelihood criterion, at the fitted (MAP) parameters, without the prior's density: the
+  /// modified BIC of Fraley & Raftery (2007).
   template <class D>
   Scalar bic(const Eigen::MatrixBase<D>& X) const {
     const double log_l = total_log_likelihood(X, "bic");
     return static_cast<Scalar>(-2 * log_l + n_parameters() * std::log(static_cast<double>(X.rows())));
   }
 
-  /// Akaike information criterion \f$-2 \log L + 2p\f$ on X (lower is better).
+  /// Akaike information criterion \f$-2 \log L + 2p\f$ on X (lower is better); under Options::prior, as bic(),
+  /// the likelihood's criterion at the fitted parameters.
   template <class D>
   Scalar aic(const Eigen::MatrixBase<D>& X) const {
     const double log_l = total_log_likelihood(X, "aic");
@@ -233,6 +239,7 @@ class GaussianMixture {
     FitResult best_result;
     std::ostream& log = options_.verbose_stream ? *options_.verbose_stream : std::cerr;
     bool stop = false;
+    std::optional<ResolvedPrior> prior;  // Options::prior, resolved once per fit at the first E-step
     for (int run = 0; run < runs && !stop; ++run) {
       const auto started = std::chrono::steady_clock::now();
       auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
@@ -245,8 +252,8 @@ class GaussianMixture {
         const double previous = lower_bound;
         stats.reset(options_.covariance_type, p.means);
         expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
-        lower_bound = stats.log_likelihood / stats.total_weight;
-        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p, &fixed);
+        lower_bound = bound(stats, p, prior, "fit");
+        p = maximise_with(stats, p, &fixed, prior);
         result.history.push_back(lower_bound);
         result.n_iter = iteration;
         const double change = lower_bound - previous;
@@ -271,6 +278,7 @@ class GaussianMixture {
       }
     }
     params_ = std::move(best);
+    prior_ = std::move(prior);
     clear_online_state();
     return best_result;
   }
@@ -284,8 +292,10 @@ class GaussianMixture {
   /// On a model without parameters the call equals fit(X) with n_init = Options::online.first_batch_n_init
   /// (default 16, or Options::n_init if > 1) and max_iter = first_batch_max_iter (default 3), and returns
   /// fit's FitResult: one k-means start on a few thousand rows left 14 of 72 random mixtures in a poor local
-  /// optimum for the whole stream, 16 left none (docs/scaling.md). Throws std::invalid_argument for a bad
-  /// batch (the first one smaller than n_components); nothing changes on a throw.
+  /// optimum for the whole stream, 16 left none (docs/scaling.md). Under Options::prior every update is the MAP
+  /// M-step on the running statistics, with the prior of the last fit (else resolved from the batch); the
+  /// lower_bound of an update on a fitted model stays the batch's mean log-likelihood. Throws std::invalid_argument for
+  /// a bad batch (the first one smaller than n_components); nothing changes on a throw.
   template <class D>
   FitResult partial_fit(const Eigen::MatrixBase<D>& X) {
     check_partial_fit_input(X);
@@ -363,7 +373,28 @@ class GaussianMixture {
     return fit_labelled(X, &w, known);
   }
 
+  /// Options::prior as the last fit, partial_fit or m_step resolved it against the data (empty without a
+  /// prior, and after set_parameters until the next of those).
+  const std::optional<ResolvedPrior>& resolved_prior() const { return prior_; }
+
  private:
+  // The bound of an E-step with parameters p: the mean log-likelihood, plus under Options::prior the log
+  // prior density of p per unit of weight; resolves the prior from these statistics if it is still empty.
+  double bound(const SufficientStatistics<Dim>& stats, const Parameters<Scalar, Dim>& p,
+               std::optional<ResolvedPrior>& prior, const char* where) const {
+    const double mean_log_likelihood = stats.log_likelihood / stats.total_weight;
+    if (!options_.prior) return mean_log_likelihood;
+    if (!prior) prior = resolve_prior(*options_.prior, stats, options_.covariance_type, options_.n_components, where);
+    return mean_log_likelihood + log_prior_density(p, *prior) / stats.total_weight;
+  }
+
+  // The M-step of fit and partial_fit: maximum likelihood (under `fixed`), or MAP under `prior`.
+  Parameters<Scalar, Dim> maximise_with(const SufficientStatistics<Dim>& stats, const Parameters<Scalar, Dim>& p,
+                                        const FixedParameters* fixed, const std::optional<ResolvedPrior>& prior) const {
+    if (prior) return maximise_map<Scalar, Dim>(stats, options_.reg_covar, *prior);
+    return maximise<Scalar, Dim>(stats, options_.reg_covar, &p, fixed);
+  }
+
   // Options::fixed_* as flags; they keep current values, so they need parameters and a warm start.
   FixedParameters fixed_parameters(bool warm) const {
     FixedParameters fixed = FixedParameters::from(options_);
@@ -502,6 +533,7 @@ class GaussianMixture {
     SufficientStatistics<Dim> stats, best_stats;
     Parameters<Scalar, Dim> best;
     FitResult best_result;
+    std::optional<ResolvedPrior> prior;
     for (int run = 0; run < runs; ++run) {
       detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
       Parameters<Scalar, Dim> p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
@@ -511,8 +543,8 @@ class GaussianMixture {
         const double previous = lower_bound;
         stats.reset(options_.covariance_type, p.means);
         expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
-        lower_bound = stats.log_likelihood / stats.total_weight;
-        p = maximise<Scalar, Dim>(stats, options_.reg_covar, &p);
+        lower_bound = bound(stats, p, prior, "partial_fit");
+        p = maximise_with(stats, p, nullptr, prior);
         result.history.push_back(lower_bound);
         result.n_iter = iteration;
         if (std::abs(lower_bound - previous) < options_.tol) {
@@ -529,6 +561,7 @@ class GaussianMixture {
     }
     // Commit only now: every step above may throw.
     params_ = std::move(best);
+    prior_ = std::move(prior);
     online_stats_ = std::move(best_stats);
     online_steps_ = 1;
     return best_result;
@@ -580,6 +613,7 @@ class GaussianMixture {
 
   Options options_;
   Parameters<Scalar, Dim> params_;
+  std::optional<ResolvedPrior> prior_;      // Options::prior as last resolved (partial_fit continues with it)
   SufficientStatistics<Dim> online_stats_;  // partial_fit's running statistics (see online_statistics)
   std::int64_t online_steps_ = 0;
   std::vector<EStepWorkspace<Scalar, Dim>> online_workspaces_;  // partial_fit's E-step buffers, kept between calls
@@ -616,9 +650,17 @@ auto GaussianMixture<Scalar, Dim>::m_step_view(const Eigen::MatrixBase<D>& X, co
     throw std::invalid_argument(detail::message("m_step: resp must be finite and >= 0"));
   const bool same_shape = is_fitted() && params_.n_features() == X.cols();
   const FixedParameters fixed = FixedParameters::from(options_);  // maximise throws if there is nothing to keep
-  params_ = maximise_responsibilities<Scalar, Dim>(
-      X, nullptr, K, options_.covariance_type, options_.reg_covar, same_shape ? &params_ : nullptr,
-      [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); }, &fixed);
+  const auto fill = [&](Eigen::Index start, Eigen::Index rows, auto&& block) { block = resp.middleRows(start, rows); };
+  if (options_.prior) {  // MAP under the prior resolved from X
+    std::optional<ResolvedPrior> prior = resolve_prior_from_data<Scalar, Dim>(X, nullptr, options_, "m_step");
+    const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
+        X, nullptr, K, options_.covariance_type, fill, empty_component_weight<Scalar>());
+    params_ = maximise_map<Scalar, Dim>(stats, options_.reg_covar, *prior);
+    prior_ = std::move(prior);
+  } else {
+    params_ = maximise_responsibilities<Scalar, Dim>(X, nullptr, K, options_.covariance_type, options_.reg_covar,
+                                                     same_shape ? &params_ : nullptr, fill, &fixed);
+  }
   clear_online_state();
 }
 
@@ -736,13 +778,19 @@ auto GaussianMixture<Scalar, Dim>::partial_fit_weighted(const Eigen::MatrixBase<
   BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
   expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
   const double lower_bound = batch.log_likelihood / batch.total_weight;
+  // The prior of the last fit (or m_step); else resolved from this batch.
+  std::optional<ResolvedPrior> prior = prior_;
+  if (!options_.prior || (prior && prior->mean.size() != p.n_features())) prior.reset();
+  if (options_.prior && !prior)
+    prior = resolve_prior(*options_.prior, batch, options_.covariance_type, options_.n_components, "partial_fit");
   const bool fresh = online_steps_ == 0;
   SufficientStatistics<Dim> running =
       fresh ? std::move(batch) : blend_statistics(online_stats_, batch, online_step_size());
   const FixedParameters fixed = FixedParameters::from(options_);
-  Parameters<Scalar, Dim> next = maximise<Scalar, Dim>(running, options_.reg_covar, &p, &fixed);
+  Parameters<Scalar, Dim> next = maximise_with(running, p, &fixed, prior);
   // Commit only now: every step above may throw.
   params_ = std::move(next);
+  prior_ = std::move(prior);
   online_stats_ = std::move(running);
   online_steps_ = fresh ? 1 : online_steps_ + 1;
   FitResult result;

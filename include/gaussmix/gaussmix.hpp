@@ -4,6 +4,7 @@
 
 #include "bayesian_mixture.hpp"
 #include "compiled_instances.hpp"
+#include "conjugate_prior.hpp"
 #include "covariance.hpp"
 #include "estep.hpp"
 #include "gaussian_mixture.hpp"

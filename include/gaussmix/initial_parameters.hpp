@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -23,13 +24,21 @@ Parameters<Scalar, Dim> initial_parameters(const Eigen::MatrixBase<D>& X, const 
                                            const Options& options, detail::Random& rng) {
   const int K = options.n_components;
   const Eigen::Index n = X.rows();
+  // Under Options::prior the first M-step is MAP too (a start on few points must not fail where EM would not),
+  // with the prior resolved from the rows the initialisation sees.
+  const std::optional<ResolvedPrior> prior = resolve_prior_from_data<Scalar, Dim>(X, w, options, "fit");
+  auto m_step = [&](auto&& fill) {
+    if (!prior)
+      return maximise_responsibilities<Scalar, Dim>(X, w, K, options.covariance_type, options.reg_covar, nullptr, fill);
+    const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
+        X, w, K, options.covariance_type, fill, empty_component_weight<Scalar>());
+    return maximise_map<Scalar, Dim>(stats, options.reg_covar, *prior);
+  };
   auto from_labels = [&](const std::vector<int>& labels) {
-    return maximise_responsibilities<Scalar, Dim>(X, w, K, options.covariance_type, options.reg_covar, nullptr,
-                                                  [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
-                                                    block.setZero();
-                                                    for (Eigen::Index i = 0; i < rows; ++i)
-                                                      block(i, labels[start + i]) = Scalar(1);
-                                                  });
+    return m_step([&](Eigen::Index start, Eigen::Index rows, auto&& block) {
+      block.setZero();
+      for (Eigen::Index i = 0; i < rows; ++i) block(i, labels[start + i]) = Scalar(1);
+    });
   };
   auto from_centres = [&](const std::vector<Eigen::Index>& seeds) {
     Eigen::MatrixXd centres(K, X.cols());
@@ -57,16 +66,14 @@ Parameters<Scalar, Dim> initial_parameters(const Eigen::MatrixBase<D>& X, const 
       const detail::Random start_state = rng;
       detail::Random replay = start_state;
       Eigen::Index next_row = 0;
-      return maximise_responsibilities<Scalar, Dim>(X, w, K, options.covariance_type, options.reg_covar, nullptr,
-                                                    [&](Eigen::Index start, Eigen::Index rows, auto&& block) {
-                                                      if (start == 0 && next_row != 0) replay = start_state;
-                                                      next_row = start + rows;
-                                                      for (Eigen::Index i = 0; i < rows; ++i) {
-                                                        for (int k = 0; k < K; ++k)
-                                                          block(i, k) = static_cast<Scalar>(replay.uniform());
-                                                        block.row(i) /= block.row(i).sum();
-                                                      }
-                                                    });
+      return m_step([&](Eigen::Index start, Eigen::Index rows, auto&& block) {
+        if (start == 0 && next_row != 0) replay = start_state;
+        next_row = start + rows;
+        for (Eigen::Index i = 0; i < rows; ++i) {
+          for (int k = 0; k < K; ++k) block(i, k) = static_cast<Scalar>(replay.uniform());
+          block.row(i) /= block.row(i).sum();
+        }
+      });
     }
   }
   throw std::logic_error(detail::message("fit: unknown init_params"));

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
 #include <limits>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "conjugate_prior.hpp"
 #include "detail/validation.hpp"
 #include "estep.hpp"
 #include "parameters.hpp"
@@ -233,6 +238,226 @@ Parameters<Scalar, Dim> maximise_responsibilities(const Eigen::MatrixBase<D>& X,
   const SufficientStatistics<Dim> stats = responsibility_statistics<Scalar, Dim>(
       X, w, K, type, std::forward<Fill>(fill), empty_component_weight<Scalar>());
   return maximise<Scalar, Dim>(stats, reg_covar, previous, fixed);
+}
+
+/// Resolves `given` (Options::prior) against the data summarised by `s`: statistics whose responsibilities
+/// sum to 1 over the components for every row (the first E-step of a fit, or one component with every
+/// responsibility 1), so that summed over k they are the data's moments. Empty fields take mclust's
+/// defaults (see ConjugatePrior) with K = `n_components`; given ones are checked against d and `type`.
+/// Full or Tied statistics give the full covariance of X, Diagonal or Spherical ones its diagonal, which
+/// is all the default scale of those types needs. Throws std::invalid_argument naming the field.
+template <int Dim>
+ResolvedPrior resolve_prior(const ConjugatePrior& given, const SufficientStatistics<Dim>& s, CovarianceType type,
+                            int n_components, const char* where) {
+  using Row = Eigen::RowVectorXd;
+  const int K = s.n_components(), d = s.n_features();
+  auto fail = [&](const std::string& field, const std::string& rule) {
+    throw std::invalid_argument(detail::message(where, ": Options::prior.", field, " must be ", rule));
+  };
+  ResolvedPrior r;
+  r.shrinkage = given.shrinkage.value_or(0.01);
+  r.degrees_of_freedom = given.degrees_of_freedom.value_or(d + 2.0);
+  if (!(r.degrees_of_freedom > d - 1))
+    fail("degrees_of_freedom", detail::message("> d - 1 = ", d - 1, ", got ", r.degrees_of_freedom));
+  if (given.mean && given.mean->size() != d)
+    fail("mean", detail::message("of length d = ", d, ", got ", given.mean->size()));
+  // The data's mean and covariance, about component 0's reference point (no large sums for offset data).
+  const double n = s.weight.sum();
+  const Row origin = s.reference.row(0);
+  Row shift = Row::Zero(d);
+  for (int k = 0; k < K; ++k) shift += s.weight(k) * (s.reference.row(k) - origin) + s.first.row(k);
+  const Row data_mean = origin + shift / n;
+  r.mean = given.mean ? Row(given.mean->transpose()) : data_mean;
+  if (given.scale) {
+    const Eigen::MatrixXd& L = *given.scale;
+    if (L.rows() != d) fail("scale", detail::message("d x d = ", d, " x ", d, ", got ", L.rows(), " x ", L.cols()));
+    const double tol = 1e-8 * L.cwiseAbs().maxCoeff();
+    if (!(L - L.transpose()).isZero(tol)) fail("scale", "symmetric");
+    Eigen::MatrixXd off = L;
+    off.diagonal().setZero();
+    if ((type == CovarianceType::Diagonal || type == CovarianceType::Spherical) && !off.isZero(tol))
+      fail("scale", detail::message("diagonal for covariance type ", to_string(type)));
+    if (type == CovarianceType::Spherical && !(L.diagonal().array() == L(0, 0)).all())
+      fail("scale", "a multiple of the identity for covariance type spherical");
+    Eigen::LLT<Eigen::MatrixXd> llt(L);
+    if (llt.info() != Eigen::Success || !(L.diagonal().array() > 0).all()) fail("scale", "positive definite");
+    r.scale = (L + L.transpose()) / 2;
+    return r;
+  }
+  if (!(n > 1)) throw std::invalid_argument(detail::message(where, ": the default Options::prior.scale (the covariance "
+                                                            "of X) needs a total sample weight > 1, got ", n));
+  const bool dense = s.type == CovarianceType::Full || s.type == CovarianceType::Tied;
+  const double factor = std::pow(static_cast<double>(n_components), -2.0 / d) / (n - 1);
+  Eigen::MatrixXd scatter = Eigen::MatrixXd::Zero(d, d);
+  if (dense) {
+    for (std::size_t m = 0; m < s.second.size(); ++m)
+      scatter += Eigen::MatrixXd(s.second[m].template selfadjointView<Eigen::Lower>());
+    for (int k = 0; k < K; ++k) {  // about the data mean: M + S e^T + e S^T + N e e^T, e = c_k - mean
+      const Row e = s.reference.row(k) - data_mean;
+      const Row first = s.first.row(k);
+      scatter += first.transpose() * e + e.transpose() * first + s.weight(k) * e.transpose() * e;
+    }
+  } else {
+    Row diagonal = Row::Zero(d);
+    for (int k = 0; k < K; ++k) {
+      const Row e = s.reference.row(k) - data_mean;
+      diagonal += s.second_diagonal.row(k) + 2 * s.first.row(k).cwiseProduct(e) + s.weight(k) * e.cwiseProduct(e);
+    }
+    scatter.diagonal() = diagonal.transpose();
+  }
+  if (type == CovarianceType::Diagonal || type == CovarianceType::Spherical) {
+    // mclust: one scalar, the mean variance, for every diagonal model.
+    r.scale = Eigen::MatrixXd::Identity(d, d) * (factor * scatter.trace() / d);
+  } else {
+    if (!dense)
+      throw std::logic_error(detail::message(where, ": the default prior scale of a full or tied model needs full moments"));
+    // mclust: the diagonal when n <= d (the covariance is then singular).
+    r.scale = n > d ? Eigen::MatrixXd(factor * scatter) : Eigen::MatrixXd(factor * scatter.diagonal().asDiagonal());
+  }
+  Eigen::LLT<Eigen::MatrixXd> llt(r.scale);
+  if (llt.info() != Eigen::Success || !(r.scale.diagonal().array() > 0).all())
+    throw std::invalid_argument(detail::message(
+        where, ": the default Options::prior.scale (the covariance of X / K^(2/d)) is not positive definite (a "
+               "constant or collinear column?); give Options::prior.scale"));
+  return r;
+}
+
+/// The prior of `options` resolved from the rows of X (one component, every responsibility 1): for the
+/// M-steps that see the data but no E-step (initialisation, m_step). Empty if options.prior is.
+template <typename Scalar, int Dim, class D>
+std::optional<ResolvedPrior> resolve_prior_from_data(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
+                                                     const Options& options, const char* where) {
+  if (!options.prior) return std::nullopt;
+  const bool dense =
+      options.covariance_type == CovarianceType::Full || options.covariance_type == CovarianceType::Tied;
+  const SufficientStatistics<Dim> s = responsibility_statistics<Scalar, Dim>(
+      X, w, 1, dense ? CovarianceType::Full : CovarianceType::Diagonal,
+      [](Eigen::Index, Eigen::Index, auto&& block) { block.setOnes(); });
+  return resolve_prior(*options.prior, s, options.covariance_type, options.n_components, where);
+}
+
+/// The MAP M-step (Fraley & Raftery 2007): the posterior mode of the means and covariances under `prior`
+/// from the same statistics as maximise, weights as maximum likelihood (as maximise, N_k + 10 eps), then
+/// reg_covar on every diagonal. With \f$\bar x_k\f$ the responsibility-weighted mean,
+/// \f$\mu_k = (N_k \bar x_k + \kappa_P \mu_P) / (N_k + \kappa_P)\f$ and, with
+/// \f$B_k = \sum_i r_{ik} (x_i - \mu_k)(x_i - \mu_k)^T + \kappa_P (\mu_k - \mu_P)(\mu_k - \mu_P)^T\f$:
+/// Full \f$\Sigma_k = (\Lambda_P + B_k) / (\nu_P + N_k + d + 2)\f$; Tied
+/// \f$\Sigma = (\Lambda_P + \sum_k B_k) / (\nu_P + N + d + K + 1)\f$; Diagonal
+/// \f$\sigma^2_{kj} = (\Lambda_{P,jj} + B_{k,jj}) / (\nu_P + N_k + 3)\f$; Spherical
+/// \f$\sigma^2_k = (\lambda_P + \mathrm{tr} B_k) / (\nu_P + (N_k + 1) d + 2)\f$ (docs/maths.md, "MAP EM").
+/// An empty component gets the prior's mode. Throws NumericalError if a covariance is not positive definite.
+template <typename Scalar, int Dim>
+Parameters<Scalar, Dim> maximise_map(const SufficientStatistics<Dim>& s, double reg_covar, const ResolvedPrior& prior) {
+  using MatrixD = Eigen::Matrix<double, Dim, Dim>;
+  using RowD = Eigen::Matrix<double, 1, Dim>;
+  const int K = s.n_components(), d = s.n_features();
+  if (prior.mean.size() != d)
+    throw std::invalid_argument(detail::message("m_step: the prior has d = ", prior.mean.size(), ", the data ", d));
+  const double kappa = prior.shrinkage, nu = prior.degrees_of_freedom;
+  const RowD mu_p = prior.mean;
+  Parameters<Scalar, Dim> p;
+  const Eigen::VectorXd nk = s.weight.array() + empty_component_weight<Scalar>();
+  p.weights = (nk / nk.sum()).template cast<Scalar>();
+  Eigen::Matrix<double, Eigen::Dynamic, Dim> means(K, d);
+  std::vector<RowD> e(K), f(K);  // e_k = c_k - mu_k (small: c_k is the E-step's mean), f_k = mu_k - mu_P
+  for (int k = 0; k < K; ++k) {
+    const RowD c = s.reference.row(k);
+    // mu_k = c_k + (S_k + kappa (mu_P - c_k)) / (N_k + kappa): no division by N_k, no large sums.
+    const RowD step = (s.first.row(k) + kappa * (mu_p - c)) / (s.weight(k) + kappa);
+    means.row(k) = c + step;
+    e[k] = -step;
+    f[k] = means.row(k) - mu_p;
+  }
+  p.means = means.template cast<Scalar>();
+  // B_k about mu_k from the moments about c_k (statistics.hpp, shift_reference), plus the prior's term.
+  const auto scatter = [&](int k, const MatrixD& second) -> MatrixD {
+    const RowD first = s.first.row(k);
+    return second + first.transpose() * e[k] + e[k].transpose() * first + s.weight(k) * e[k].transpose() * e[k] +
+           kappa * f[k].transpose() * f[k];
+  };
+  const MatrixD scale = prior.scale;
+  std::vector<MatrixD> full;
+  Eigen::MatrixXd variances;
+  switch (s.type) {
+    case CovarianceType::Full:
+      full.resize(K);
+      for (int k = 0; k < K; ++k) {
+        full[k] = (scale + scatter(k, MatrixD(s.second[k].template selfadjointView<Eigen::Lower>()))) /
+                  (nu + s.weight(k) + d + 2);
+        full[k].diagonal().array() += reg_covar;
+      }
+      break;
+    case CovarianceType::Tied: {
+      MatrixD total = scale + MatrixD(s.second[0].template selfadjointView<Eigen::Lower>());
+      for (int k = 0; k < K; ++k) total += scatter(k, MatrixD::Zero(d, d));
+      full.assign(1, total / (nu + s.weight.sum() + d + K + 1));
+      full[0].diagonal().array() += reg_covar;
+      break;
+    }
+    case CovarianceType::Diagonal:
+    case CovarianceType::Spherical:
+      variances.resize(K, s.type == CovarianceType::Spherical ? 1 : d);
+      for (int k = 0; k < K; ++k) {
+        const RowD b = s.second_diagonal.row(k) + 2 * s.first.row(k).cwiseProduct(e[k]) +
+                       s.weight(k) * e[k].cwiseProduct(e[k]) + kappa * f[k].cwiseProduct(f[k]);
+        if (s.type == CovarianceType::Spherical)
+          variances(k, 0) = (scale(0, 0) + b.sum()) / (nu + (s.weight(k) + 1) * d + 2) + reg_covar;
+        else
+          variances.row(k) = (scale.diagonal().transpose() + b).array() / (nu + s.weight(k) + 3) + reg_covar;
+      }
+      break;
+  }
+  p.covariances = Covariances<Scalar, Dim>::from_estimates(s.type, K, d, full, variances, reg_covar);
+  return p;
+}
+
+/// \f$\log p(\theta)\f$: the log density of the means and covariances of `p` under `prior`, normalised (the
+/// normal, inverse-Wishart and inverse-gamma densities with all their constants); the weights have no prior
+/// (a flat Dirichlet, whose constant log (K-1)! is left out). docs/maths.md, "MAP EM".
+template <typename Scalar, int Dim>
+double log_prior_density(const Parameters<Scalar, Dim>& p, const ResolvedPrior& prior) {
+  const int K = p.n_components(), d = p.n_features();
+  const double kappa = prior.shrinkage, nu = prior.degrees_of_freedom;
+  const double log_2pi = std::log(2 * 3.14159265358979323846);
+  const CovarianceType type = p.covariances.type();
+  const Eigen::RowVectorXd mu_p = prior.mean;
+  double total = 0;
+  if (type == CovarianceType::Full || type == CovarianceType::Tied) {
+    const Eigen::MatrixXd scale_factor = Eigen::LLT<Eigen::MatrixXd>(prior.scale).matrixL();
+    const double log_det_scale = 2 * scale_factor.diagonal().array().log().sum();
+    double log_multigamma = d * (d - 1) / 4.0 * std::log(3.14159265358979323846);
+    for (int j = 1; j <= d; ++j) log_multigamma += std::lgamma(nu / 2 + (1 - j) / 2.0);
+    for (int k = 0; k < (type == CovarianceType::Tied ? 1 : K); ++k) {  // inverse Wishart
+      const Eigen::LLT<Eigen::MatrixXd> llt(p.covariances.dense_double(k));
+      const double log_det = 2 * Eigen::MatrixXd(llt.matrixL()).diagonal().array().log().sum();
+      const double trace = llt.matrixL().solve(scale_factor).squaredNorm();  // tr(Sigma^-1 Lambda)
+      total += nu / 2 * log_det_scale - nu * d / 2 * std::log(2.0) - log_multigamma - (nu + d + 1) / 2 * log_det -
+               trace / 2;
+    }
+    for (int k = 0; k < K; ++k) {  // normal of the mean given Sigma / kappa
+      const Eigen::LLT<Eigen::MatrixXd> llt(p.covariances.dense_double(type == CovarianceType::Tied ? 0 : k));
+      const double log_det = 2 * Eigen::MatrixXd(llt.matrixL()).diagonal().array().log().sum();
+      const Eigen::VectorXd f = (p.means.row(k).template cast<double>() - mu_p).transpose();
+      total += -d / 2.0 * log_2pi + d / 2.0 * std::log(kappa) - log_det / 2 -
+               kappa / 2 * llt.matrixL().solve(f).squaredNorm();
+    }
+    return total;
+  }
+  // Diagonal: per coordinate IG(nu/2, Lambda_jj/2) and N(mu_P,j, sigma^2_kj / kappa); Spherical: one of each.
+  const int blocks = type == CovarianceType::Spherical ? 1 : d;
+  const double a = nu / 2;
+  for (int k = 0; k < K; ++k) {
+    const Eigen::VectorXd var = p.covariances.dense_double(k).diagonal();
+    const Eigen::RowVectorXd f = p.means.row(k).template cast<double>() - mu_p;
+    for (int j = 0; j < blocks; ++j) {
+      const double v = var(j), b = prior.scale(j, j) / 2;
+      const int m = type == CovarianceType::Spherical ? d : 1;  // coordinates sharing this variance
+      const double f2 = type == CovarianceType::Spherical ? f.squaredNorm() : f(j) * f(j);
+      total += a * std::log(b) - std::lgamma(a) - (a + 1) * std::log(v) - b / v;
+      total += m * (-log_2pi / 2 + std::log(kappa) / 2 - std::log(v) / 2) - kappa * f2 / (2 * v);
+    }
+  }
+  return total;
 }
 
 }  // namespace gaussmix

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "conjugate_prior.hpp"
+
 namespace gaussmix {
 
 /// Shape constraint on the component covariances (scikit-learn's `covariance_type`).
@@ -84,13 +86,20 @@ struct Options {
   std::vector<int> fixed_means;  ///< components whose mean fit() keeps (free covariances are taken about it)
   /// Components whose covariance fit() keeps; for Tied (one shared matrix) all K or none.
   std::vector<int> fixed_covariances;
+  /// MAP EM (Fraley & Raftery 2007) under this conjugate prior; empty = maximum likelihood. Empty fields take
+  /// mclust's defaults from the data. FitResult::lower_bound is then the log posterior per sample up to a
+  /// constant; bic() and aic() stay the likelihood criteria (docs/maths.md, "MAP EM"). Not combined with
+  /// fixed_* (std::invalid_argument).
+  std::optional<ConjugatePrior> prior;
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
 struct FitResult {
-  bool converged = false;       ///< |change of lower bound| < tol before max_iter
-  int n_iter = 0;               ///< EM iterations of the kept initialisation
-  double lower_bound = 0;       ///< mean log-likelihood per sample at the last E-step
+  bool converged = false;  ///< |change of lower bound| < tol before max_iter
+  int n_iter = 0;          ///< EM iterations of the kept initialisation
+  /// Mean log-likelihood per sample at the last E-step; under Options::prior, plus the log prior density of
+  /// the E-step's parameters divided by the total sample weight (the log posterior per sample up to a constant).
+  double lower_bound = 0;
   std::vector<double> history;  ///< lower bound after each iteration of the kept initialisation
   bool stopped = false;         ///< the progress callback asked to stop
 };
@@ -177,6 +186,14 @@ inline void validate(const Options& options) {
       static_cast<int>(options.fixed_covariances.size()) != options.n_components)
     fail("fixed_covariances", "empty or list all n_components components for Tied (one shared covariance)",
          std::to_string(options.fixed_covariances.size()) + " of " + std::to_string(options.n_components));
+  if (options.prior) {
+    validate(*options.prior);
+    // The MAP M-step has no constrained form (yet): refuse rather than ignore one of the two.
+    if (!options.fixed_weights.empty() || !options.fixed_means.empty() || !options.fixed_covariances.empty())
+      fail("prior",
+           "empty when fixed_weights, fixed_means or fixed_covariances are given (MAP EM has no constrained M-step)",
+           "a prior");
+  }
   switch (options.init_params) {
     case InitMethod::KMeans:
     case InitMethod::KMeansPlusPlus:

@@ -289,6 +289,14 @@ case $case_name in
     expect_error 1 "not positive definite" "$fit" degenerate.csv -k 2 --reg-covar 0 -q
     grep -qF -- "(here: --reg-covar, now 0)" err.txt || fail "no --reg-covar hint: $(cat err.txt)"
     expect_ok "$fit" degenerate.csv -k 2 -q
+    # --prior: MAP EM fits the same data without reg_covar, and says so in the summary
+    expect_ok "$fit" degenerate.csv -k 2 --reg-covar 0 --prior -q
+    grep -qE "^prior: +conjugate \(MAP EM" out.txt || fail "summary lacks the prior line: $(cat out.txt)"
+    grep -qE "^log posterior: +per sample -?[0-9.]+" out.txt || fail "summary lacks the log posterior: $(cat out.txt)"
+    expect_ok "$fit" degenerate.csv -k 2 --reg-covar 0 --prior --prior-shrinkage 0.5 -q
+    grep -qE "^prior: +conjugate \(MAP EM, Fraley & Raftery 2007\), shrinkage 0.5" out.txt ||
+      fail "summary lacks the given shrinkage: $(cat out.txt)"
+    expect_error 1 "--prior-shrinkage needs --prior" "$fit" degenerate.csv -k 2 --prior-shrinkage 0.5 -q
     ;;
 
   bad_flags)
@@ -313,7 +321,7 @@ case $case_name in
     # --help documents every flag
     expect_ok "$fit" --help
     for flag in --components --covariance --seed --n-init --init --max-iter --tol --reg-covar --output --plot \
-      --bayesian --columns --header --no-header --delimiter --quiet --verbose --version; do
+      --bayesian --prior --prior-shrinkage --columns --header --no-header --delimiter --quiet --verbose --version; do
       grep -qF -- "$flag" out.txt || fail "gaussmix-fit --help does not document $flag"
     done
     expect_ok "$predict" --help
