@@ -29,6 +29,12 @@ enum class InitMethod {
   RandomFromData   ///< K distinct samples as centres, points assigned to the nearest, then one M-step
 };
 
+/// What `fit` and the scorers do with NaN entries in the data.
+enum class MissingValues {
+  Reject,      ///< a NaN is an error naming its cell (std::invalid_argument)
+  Marginalise  ///< a NaN is a value missing at random: EM and the scorers use the observed entries of each row
+};
+
 /// Numerical failure: a covariance that is not positive definite even after `reg_covar`.
 class NumericalError : public std::runtime_error {
  public:
@@ -84,6 +90,9 @@ struct Options {
   std::vector<int> fixed_means;  ///< components whose mean fit() keeps (free covariances are taken about it)
   /// Components whose covariance fit() keeps; for Tied (one shared matrix) all K or none.
   std::vector<int> fixed_covariances;
+  /// NaN entries: an error (Reject, the default) or values missing at random (Marginalise): exact EM on the
+  /// observed entries, scoring by the marginal density, GaussianMixture::impute; see docs/missing_and_constraints.md.
+  MissingValues missing = MissingValues::Reject;
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
@@ -177,6 +186,8 @@ inline void validate(const Options& options) {
       static_cast<int>(options.fixed_covariances.size()) != options.n_components)
     fail("fixed_covariances", "empty or list all n_components components for Tied (one shared covariance)",
          std::to_string(options.fixed_covariances.size()) + " of " + std::to_string(options.n_components));
+  if (options.missing != MissingValues::Reject && options.missing != MissingValues::Marginalise)
+    fail("missing", "Reject or Marginalise", static_cast<int>(options.missing));
   switch (options.init_params) {
     case InitMethod::KMeans:
     case InitMethod::KMeansPlusPlus:
