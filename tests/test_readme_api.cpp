@@ -238,6 +238,10 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
   CHECK(semi.predict(X)(0) == 1);  // row 0's cluster is component 1
   CHECK(semi.predict_proba(X)(0, 1) > 0.99);
 
+  // README API row: Options::missing, impute(X)
+  options.missing = gaussmix::MissingValues::Marginalise; gaussmix::GaussianMixture<double, 2> holes(options); holes.fit(X); Eigen::MatrixX2d filled = holes.impute(X);
+  CHECK(filled == X);  // no NaN in X: returned unchanged
+
   // README API row: save_json, load_json
   std::stringstream json; gaussmix::save_json(gmm, json); auto loaded = gaussmix::load_json<double, 2>(json);
   CHECK(loaded.weights() == gmm.weights());  // bit for bit
