@@ -8,7 +8,9 @@
 #include <cmath>
 #include <cstdint>
 #include <gaussmix/gaussmix.hpp>
+#include <gaussmix/io.hpp>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -269,6 +271,12 @@ TEST_CASE("missing values: 30% MCAR recovers a known mixture and beats mean-fill
       se_mean += std::pow(filled.col(j).mean() - test_full(i, j), 2);
     }
   CHECK(se_model < 0.7 * se_mean);
+  // The model file keeps Options::missing: a loaded model scores rows with NaN the same.
+  std::stringstream file;
+  gaussmix::save_json(model, file);
+  const auto loaded = gaussmix::load_json<double>(file);
+  CHECK(loaded.options().missing == MissingValues::Marginalise);
+  CHECK(loaded.score_samples(test) == model.score_samples(test));
 }
 
 TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical; fit_source equals fit", "[missing][openmp][stream]") {
