@@ -279,7 +279,7 @@ TEST_CASE("missing values: 30% MCAR recovers a known mixture and beats mean-fill
   CHECK(loaded.score_samples(test) == model.score_samples(test));
 }
 
-TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical; fit_source equals fit", "[missing][openmp][stream]") {
+TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical, fit_source equals fit", "[missing][openmp][stream]") {
   // 40000 x 4: ten blocks of 4096 rows, so several chunks; 20% MCAR.
   const Eigen::MatrixXd X = with_holes(mixture_sample(40000, 4, 31), 0.2, 7);
   for (CovarianceType type : kTypes) {
@@ -324,7 +324,7 @@ TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical; fit_source e
   CHECK(cold.means().allFinite());
 }
 
-TEST_CASE("missing values: errors name the row or column; Reject keeps today's error", "[missing][errors]") {
+TEST_CASE("missing values: errors name the row or column, Reject keeps today's error", "[missing][errors]") {
   Eigen::MatrixXd X = with_holes(mixture_sample(60, 3, 41), 0.2, 8);
   const auto throws_with = [](auto&& call, const std::string& part) {
     try {
