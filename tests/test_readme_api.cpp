@@ -244,6 +244,9 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
   CHECK(map.resolved_prior()->degrees_of_freedom == 4.0);  // mclust's default d + 2
   CHECK(std::isfinite(posterior.lower_bound));
   CHECK(map.covariance(0).llt().info() == Eigen::Success);
+  // README API row: Options::missing, impute(X)
+  options.missing = gaussmix::MissingValues::Marginalise; gaussmix::GaussianMixture<double, 2> holes(options); holes.fit(X); Eigen::MatrixX2d filled = holes.impute(X);
+  CHECK(filled == X);  // no NaN in X: returned unchanged
 
   // README API row: save_json, load_json
   std::stringstream json; gaussmix::save_json(gmm, json); auto loaded = gaussmix::load_json<double, 2>(json);

@@ -112,6 +112,7 @@ struct CsvFlags {
   bool header = false;
   bool no_header = false;
   std::string delimiter = ",";
+  bool missing = false;  // empty cells, NA and NaN read as NaN (gaussmix-fit --missing, gaussmix-predict --impute)
 
   void add_to(CLI::App& app) {
     app.add_option("--columns", columns,
@@ -140,7 +141,7 @@ struct CsvFlags {
 
   Table read(const std::string& path) const {
     const std::string source = path == "-" ? "<stdin>" : path;
-    Table table = read_table(read_input(path), source, delimiter_char(), mode(), columns);
+    Table table = read_table(read_input(path), source, delimiter_char(), mode(), columns, missing);
     if (table.values.rows() == 0) throw ToolError(source + ": the file has a header but no data rows");
     return table;
   }

@@ -7,8 +7,10 @@
 #include <Eigen/Core>
 
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -149,11 +151,20 @@ inline bool is_unsigned_integer(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+/// A missing value under --missing: an empty cell, NA or NaN (any case).
+inline bool is_missing_cell(std::string_view cell) {
+  const std::string_view s = trim(cell);
+  std::string lower(s);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.empty() || lower == "na" || lower == "nan";
+}
+
 /// Reads `text` (from `source`) as CSV and returns the chosen columns as numbers.
+/// `missing`: empty cells, NA and NaN become NaN (a missing value) instead of an error.
 /// `columns`: empty for all, else 0-based indices or header names. Throws ToolError naming the
 /// line and column of a bad cell, a ragged record, an unknown column.
 inline Table read_table(std::string text, const std::string& source, char delimiter, HeaderMode header_mode,
-                        const std::vector<std::string>& columns) {
+                        const std::vector<std::string>& columns, bool missing = false) {
   CsvReader reader(std::move(text), delimiter, source);
   std::vector<std::string> fields;
   long line = 0;
@@ -229,6 +240,10 @@ inline Table read_table(std::string text, const std::string& source, char delimi
     for (int j : table.indices) {
       double value = 0;
       if (!parse_number(record[j], value)) {
+        if (missing && is_missing_cell(record[j])) {
+          values.push_back(std::numeric_limits<double>::quiet_NaN());
+          continue;
+        }
         const std::string_view cell = trim(record[j]);
         std::string why = cell.empty() ? "is empty" : "'" + std::string(cell) + "' is not a finite number";
         throw ToolError(source + ": line " + std::to_string(at) + ", " + column_name(j) + ": " + why);

@@ -455,6 +455,9 @@ int main(int argc, char** argv) {
       ->expected(0, 1)
       ->default_str("dp")
       ->check(CLI::IsMember({"dp", "dirichlet"}));
+  app.add_flag("--missing", csv.missing,
+               "Read empty cells, NA and NaN as missing values and fit by exact EM on each row's observed entries "
+               "(Options::missing = Marginalise); without it such a cell is an error");
   csv.add_to(app);
   auto* quiet_flag = app.add_flag("-q,--quiet", quiet, "No progress on standard error");
   app.add_flag("-v,--verbose", verbose, "Progress for every EM iteration")->excludes(quiet_flag);
@@ -466,6 +469,7 @@ int main(int argc, char** argv) {
       "  gaussmix-fit big.csv -k 5 --online 5000 -o model.json\n"
       "  gaussmix-fit data.csv -k 10 --bayesian -o model.json\n"
       "  gaussmix-fit data.csv -k 4 --prior --reg-covar 0 -o model.json\n"
+      "  gaussmix-fit holes.csv -k 3 --missing -o model.json\n"
       "Exit status: 0 success, 1 an error in the data or files, 2 bad flags.\n");
 
   return run_tool(app, argc, argv, [&] {
@@ -479,6 +483,9 @@ int main(int argc, char** argv) {
       prior = gaussmix::ConjugatePrior{};
       prior->shrinkage = prior_shrinkage;
     }
+    if (csv.missing && (bayes || online_batch > 0 || !plot_path.empty()))
+      throw ToolError(std::string("--missing cannot be combined with ") +
+                      (bayes ? "--bayesian" : online_batch > 0 ? "--online" : "--plot"));
     if (bayes && range.lo != range.hi)
       throw ToolError("--bayesian fits one K, an upper bound on the components it keeps, but -k gives the range " +
                       components_text);
@@ -550,6 +557,7 @@ int main(int argc, char** argv) {
     options.n_init = n_init;
     options.init_params = init_names().at(init);
     options.seed = seed;
+    if (csv.missing) options.missing = gaussmix::MissingValues::Marginalise;
     options.callback = [&progress](const gaussmix::IterationInfo& info) { return progress(info); };
 
     std::ostringstream report;

@@ -45,7 +45,8 @@ using RowMajorView =
   EXTERN template void MODEL::m_step_view<DATA>(const Eigen::MatrixBase<DATA>&, const MODEL::Responsibilities&);    \
   EXTERN template MODEL::ColumnVector MODEL::score_samples_view<DATA>(const Eigen::MatrixBase<DATA>&) const;        \
   EXTERN template MODEL::Labels MODEL::predict_view<DATA>(const Eigen::MatrixBase<DATA>&) const;                    \
-  EXTERN template MODEL::Responsibilities MODEL::predict_proba_view<DATA>(const Eigen::MatrixBase<DATA>&) const
+  EXTERN template MODEL::Responsibilities MODEL::predict_proba_view<DATA>(const Eigen::MatrixBase<DATA>&) const;   \
+  EXTERN template MODEL::Samples MODEL::impute_view<DATA>(const Eigen::MatrixBase<DATA>&) const
 
 // The members of BayesianGaussianMixture MODEL that take data of type DATA.
 #define GAUSSMIX_BAYESIAN_DATA_TEMPLATES(EXTERN, MODEL, DATA)                                                    \

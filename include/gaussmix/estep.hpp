@@ -311,6 +311,9 @@ void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar
   });
 }
 
+template <typename Scalar, int Dim>
+class MissingRows;  // missing.hpp: the E-step of rows with NaN (Options::missing = Marginalise)
+
 /// Sufficient statistics of a whole in-memory data set under given parameters, the E-step of
 /// `fit`. The rows are cut into a fixed number of chunks (independent of the thread count); with
 /// OpenMP each thread takes whole chunks, and the chunk sums are merged in chunk order, so the
@@ -342,6 +345,13 @@ class BlockedExpectation {
   /// The vector must outlive the calls.
   void set_labels(const Eigen::VectorXi* labels) { labels_ = labels; }
 
+  /// Options::missing = Marginalise: rows with NaN contribute their expected statistics (MissingRows);
+  /// blocks without NaN take the same path as without it.
+  void set_missing(bool marginalise) {
+    missing_.clear();
+    if (marginalise) missing_.resize(static_cast<std::size_t>(detail::max_threads()));
+  }
+
   /// Fills `stats` (reset by the caller to the E-step's means) with the sums over all rows.
   /// Throws NumericalError if a row has zero density under every component.
   void operator()(const Parameters<Scalar, Dim>& p, SufficientStatistics<Dim>& stats) {
@@ -349,7 +359,9 @@ class BlockedExpectation {
     for (auto& c : chunk_stats_) {
       c.reset(stats.type, stats.reference);
     }
-    detail::for_each_chunk(chunks, [&](int c, int thread) { run_chunk(p, c, workspaces()[thread]); });
+    detail::for_each_chunk(chunks, [&](int c, int thread) {
+      run_chunk(p, c, workspaces()[thread], missing_.empty() ? nullptr : &missing_[static_cast<std::size_t>(thread)]);
+    });
     for (int c = 0; c < chunks; ++c) {
       if (bad_row_[c] >= 0)
         throw NumericalError(detail::message("fit: sample ", bad_row_[c],
@@ -360,18 +372,34 @@ class BlockedExpectation {
   }
 
  private:
-  void run_chunk(const Parameters<Scalar, Dim>& p, int c, EStepWorkspace<Scalar, Dim>& ws) {
+  void run_chunk(const Parameters<Scalar, Dim>& p, int c, EStepWorkspace<Scalar, Dim>& ws,
+                 MissingRows<Scalar, Dim>* missing) {
     const Eigen::Index step = detail::block_rows(X_.cols());
     bad_row_[c] = -1;
     for (Eigen::Index start = bounds_[c]; start < bounds_[c + 1]; start += step) {
       const Eigen::Index rows = std::min(step, bounds_[c + 1] - start);
       ws.x.topRows(rows) = X_.middleRows(start, rows).template cast<Scalar>();
-      weighted_log_prob(p, rows, ws);
-      if (labels_) apply_labels(start, rows, ws);
+      Eigen::Index incomplete = 0;
+      if (missing)
+        incomplete = missing->log_prob(p, rows, ws, true);
+      else
+        weighted_log_prob(p, rows, ws);
+      if (labels_) {
+        apply_labels(start, rows, ws);
+        if (incomplete > 0) missing->apply_labels(*labels_, start);
+      }
       normalise(rows, ws);
       for (Eigen::Index i = 0; i < rows && bad_row_[c] < 0; ++i)
         if (!std::isfinite(ws.log_norm(i))) bad_row_[c] = start + i;
-      accumulate(start, rows, w_, ws, chunk_stats_[c]);
+      if (incomplete == 0) {
+        accumulate(start, rows, w_, ws, chunk_stats_[c]);
+        continue;
+      }
+      // The complete rows as always (the rows with NaN weighted 0 there), then the others' expected sums.
+      Eigen::VectorXd block_weight = w_ ? Eigen::VectorXd(w_->segment(start, rows)) : Eigen::VectorXd::Ones(rows);
+      for (Eigen::Index i : missing->rows()) block_weight(i) = 0;
+      accumulate(0, rows, &block_weight, ws, chunk_stats_[c]);
+      missing->accumulate(start, w_, chunk_stats_[c]);
     }
   }
 
@@ -397,6 +425,9 @@ class BlockedExpectation {
   std::vector<EStepWorkspace<Scalar, Dim>>& workspaces() { return reuse_ ? *reuse_ : own_workspaces_; }
   std::vector<EStepWorkspace<Scalar, Dim>>* reuse_ = nullptr;
   std::vector<EStepWorkspace<Scalar, Dim>> own_workspaces_;
+  std::vector<MissingRows<Scalar, Dim>> missing_;  // one per thread when rows may have NaN; empty otherwise
 };
 
 }  // namespace gaussmix
+
+#include "missing.hpp"  // MissingRows, used by BlockedExpectation (it includes this header first)

@@ -21,6 +21,7 @@
 #include "estep.hpp"
 #include "init.hpp"
 #include "initial_parameters.hpp"
+#include "missing.hpp"
 #include "mstep.hpp"
 #include "options.hpp"
 #include "parameters.hpp"
@@ -189,6 +190,15 @@ class GaussianMixture {
   template <class D>
   Responsibilities predict_proba(const Eigen::MatrixBase<D>& X) const {
     return detail::with_data_view(X, [&](const auto& V) { return predict_proba_view(V); });
+  }
+
+  /// X (n x d) with each NaN replaced by its conditional expectation given the row's observed entries under
+  /// the mixture, \f$E[x_m \mid x_o] = \sum_k r_{ik} (\mu_{k,m} + \Sigma_{k,mo} \Sigma_{k,oo}^{-1} (x_o - \mu_{k,o}))\f$
+  /// with \f$r_{ik}\f$ the posterior given \f$x_o\f$; rows without NaN are returned unchanged. Whatever
+  /// Options::missing. Throws std::invalid_argument for Inf or a row with every entry missing.
+  template <class D>
+  Samples impute(const Eigen::MatrixBase<D>& X) const {
+    return detail::with_data_view(X, [&](const auto& V) { return impute_view(V); });
   }
 
   /// n samples drawn from the mixture with a std::mt19937_64 seeded by `seed`: for each row a
@@ -477,11 +487,53 @@ class GaussianMixture {
   FitResult fit_labelled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, const Eigen::VectorXi& labels) {
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
     expectation.set_labels(&labels);
+    expectation.set_missing(marginalise());
+    const auto filled = mean_filled(X, w, "fit_with_labels");
     return fit_with(
         [&](detail::Random& rng) {
+          if (filled) {
+            const detail::DataView<FilledData<D>> F(*filled);
+            return follow_labels(initial_parameters<Scalar, Dim>(F, w, options_, rng), F, w, labels);
+          }
           return follow_labels(initial_parameters<Scalar, Dim>(X, w, options_, rng), X, w, labels);
         },
         expectation);
+  }
+
+  bool marginalise() const { return options_.missing == MissingValues::Marginalise; }
+
+  // The initialisers' data under Options::missing = Marginalise: X with each NaN replaced by its column's
+  // (weighted) mean of observed values; empty when X has no NaN (the initialisers then see X itself).
+  template <class D>
+  using FilledData = Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic,
+                                   D::IsRowMajor ? Eigen::RowMajor : Eigen::ColMajor>;
+  template <class D>
+  std::optional<FilledData<D>> mean_filled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
+                                           const char* where) const {
+    std::optional<FilledData<D>> out;
+    if constexpr (!std::is_integral_v<typename D::Scalar>) {
+      if (marginalise() && X.hasNaN()) {
+        out.emplace(X);
+        detail::fill_with_column_means(*out, w, where);
+      }
+    }
+    return out;
+  }
+
+  // The scorers' pass: for_each_expectation, with rows with NaN marginalised under Options::missing = Marginalise.
+  template <class D, class Fn>
+  void expectations(const Eigen::MatrixBase<D>& X, EStepWorkspace<Scalar, Dim>& ws, Fn&& fn) const {
+    if (!marginalise()) {
+      for_each_expectation(X, params_, ws, std::forward<Fn>(fn));
+      return;
+    }
+    MissingRows<Scalar, Dim> missing;
+    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      missing.log_prob(params_, rows, ws, false);
+      normalise(rows, ws);
+      fn(start, rows);
+    });
   }
 
   void require_parameters(const char* where) const {
@@ -497,7 +549,11 @@ class GaussianMixture {
 
   template <class D>
   void check_partial_fit_input(const Eigen::MatrixBase<D>& X) const {
-    detail::check_data<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0);
+    if (marginalise())
+      detail::check_data_missing<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0,
+                                                 !is_fitted());
+    else
+      detail::check_data<Dim, D, Scalar>(X, "partial_fit", is_fitted() ? params_.n_features() : 0);
     if (!is_fitted() && X.rows() < options_.n_components)
       throw std::invalid_argument(detail::message("partial_fit: the first batch initialises the model and has ",
                                                   X.rows(),
@@ -530,13 +586,17 @@ class GaussianMixture {
     fixed_parameters(false);  // throws if some are fixed: there is nothing to keep yet
     const int runs = first_batch_runs(), max_iter = options_.online.first_batch_max_iter;
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+    expectation.set_missing(marginalise());
+    const auto filled = mean_filled(X, w, "partial_fit");
     SufficientStatistics<Dim> stats, best_stats;
     Parameters<Scalar, Dim> best;
     FitResult best_result;
     std::optional<ResolvedPrior> prior;
     for (int run = 0; run < runs; ++run) {
       detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
-      Parameters<Scalar, Dim> p = initial_parameters<Scalar, Dim>(X, w, options_, rng);
+      Parameters<Scalar, Dim> p =
+          filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
+                 : initial_parameters<Scalar, Dim>(X, w, options_, rng);
       FitResult result;
       double lower_bound = -std::numeric_limits<double>::infinity();
       for (int iteration = 1; iteration <= max_iter; ++iteration) {
@@ -570,7 +630,10 @@ class GaussianMixture {
   template <class D>
   void check_fit_input(const Eigen::MatrixBase<D>& X) const {
     const bool warm = options_.warm_start && is_fitted();
-    detail::check_data<Dim, D, Scalar>(X, "fit", warm ? params_.n_features() : 0);
+    if (marginalise())
+      detail::check_data_missing<Dim, D, Scalar>(X, "fit", warm ? params_.n_features() : 0, true);
+    else
+      detail::check_data<Dim, D, Scalar>(X, "fit", warm ? params_.n_features() : 0);
     if (X.rows() < options_.n_components)
       throw std::invalid_argument(
           detail::message("fit: X has ", X.rows(), " rows, fewer than n_components = ", options_.n_components));
@@ -579,7 +642,10 @@ class GaussianMixture {
   template <class D>
   void check_scoring_input(const Eigen::MatrixBase<D>& X, const char* where) const {
     require_parameters(where);
-    detail::check_data<Dim, D, Scalar>(X, where, params_.n_features());
+    if (marginalise())
+      detail::check_data_missing<Dim, D, Scalar>(X, where, params_.n_features(), false);
+    else
+      detail::check_data<Dim, D, Scalar>(X, where, params_.n_features());
   }
 
   template <class D>
@@ -598,6 +664,8 @@ class GaussianMixture {
   Labels predict_view(const Eigen::MatrixBase<D>& X) const;
   template <class D>
   Responsibilities predict_proba_view(const Eigen::MatrixBase<D>& X) const;
+  template <class D>
+  Samples impute_view(const Eigen::MatrixBase<D>& X) const;
 
   static void require_finite(const EStepWorkspace<Scalar, Dim>& ws, Eigen::Index start, Eigen::Index rows,
                              const char* where) {
@@ -629,7 +697,7 @@ auto GaussianMixture<Scalar, Dim>::e_step_view(const Eigen::MatrixBase<D>& X, Re
   Responsibilities out(X.rows(), params_.n_components());
   double total = 0;
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+  expectations(X, ws, [&](Eigen::Index start, Eigen::Index rows) {
     require_finite(ws, start, rows, "e_step");
     out.middleRows(start, rows) = ws.log_prob.topRows(rows);
     total += ws.log_norm.head(rows).template cast<double>().sum();
@@ -670,7 +738,7 @@ auto GaussianMixture<Scalar, Dim>::score_samples_view(const Eigen::MatrixBase<D>
   check_scoring_input(X, "score_samples");
   ColumnVector out(X.rows());
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+  expectations(X, ws, [&](Eigen::Index start, Eigen::Index rows) {
     out.segment(start, rows) = ws.log_norm.head(rows);
   });
   return out;
@@ -683,9 +751,13 @@ auto GaussianMixture<Scalar, Dim>::predict_view(const Eigen::MatrixBase<D>& X) c
   Labels out(X.rows());
   const int K = params_.n_components();
   EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
+  MissingRows<Scalar, Dim> missing;
   detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
     ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
-    weighted_log_prob(params_, rows, ws);
+    if (marginalise())
+      missing.log_prob(params_, rows, ws, false);
+    else
+      weighted_log_prob(params_, rows, ws);
     // Column by column (log_prob is column-major): sequential reads instead of a strided row scan.
     Scalar* best = ws.log_norm.data();
     int* label = out.data() + start;
@@ -712,8 +784,23 @@ auto GaussianMixture<Scalar, Dim>::predict_proba_view(const Eigen::MatrixBase<D>
   check_scoring_input(X, "predict_proba");
   Responsibilities out(X.rows(), params_.n_components());
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-  for_each_expectation(X, params_, ws, [&](Eigen::Index start, Eigen::Index rows) {
+  expectations(X, ws, [&](Eigen::Index start, Eigen::Index rows) {
     out.middleRows(start, rows) = ws.log_prob.topRows(rows);
+  });
+  return out;
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::impute_view(const Eigen::MatrixBase<D>& X) const -> Samples {
+  require_parameters("impute");
+  detail::check_data_missing<Dim, D, Scalar>(X, "impute", params_.n_features(), false);
+  Samples out = X.template cast<Scalar>();
+  EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
+  MissingRows<Scalar, Dim> missing;
+  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    if (missing.log_prob(params_, rows, ws, true) > 0) missing.impute(start, out);
   });
   return out;
 }
@@ -751,7 +838,7 @@ auto GaussianMixture<Scalar, Dim>::total_log_likelihood_view(const Eigen::Matrix
   check_scoring_input(X, where);
   double total = 0;
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
-  for_each_expectation(X, params_, ws, [&](Eigen::Index, Eigen::Index rows) {
+  expectations(X, ws, [&](Eigen::Index, Eigen::Index rows) {
     total += ws.log_norm.head(rows).template cast<double>().sum();
   });
   return total;
@@ -761,8 +848,14 @@ template <typename Scalar, int Dim>
 template <class D>
 auto GaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) -> FitResult {
   BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-  return fit_with([&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(X, w, options_, rng); },
-                  expectation);
+  expectation.set_missing(marginalise());
+  const auto filled = mean_filled(X, w, "fit");
+  return fit_with(
+      [&](detail::Random& rng) {
+        return filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
+                      : initial_parameters<Scalar, Dim>(X, w, options_, rng);
+      },
+      expectation);
 }
 
 template <typename Scalar, int Dim>
@@ -776,6 +869,7 @@ auto GaussianMixture<Scalar, Dim>::partial_fit_weighted(const Eigen::MatrixBase<
   // The model's workspaces: allocated per call, blocks of 100+ KB went back to the OS and were faulted
   // in again on every batch (glibc's mmap/trim thresholds), a pass over 10^7 rows 10x slower.
   BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components, &online_workspaces_);
+  expectation.set_missing(marginalise());
   expectation(static_cast<const Parameters<Scalar, Dim>&>(p), batch);
   const double lower_bound = batch.log_likelihood / batch.total_weight;
   // The prior of the last fit (or m_step); else resolved from this batch.

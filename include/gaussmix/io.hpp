@@ -179,13 +179,16 @@ ordered_json parameters_to_json(const char* format, CovarianceType type, const W
 }
 
 inline ordered_json options_to_json(const Options& o) {
-  return {{"tol", o.tol},
-          {"reg_covar", o.reg_covar},
-          {"max_iter", o.max_iter},
-          {"n_init", o.n_init},
-          {"init_params", to_string(o.init_params)},
-          {"seed", o.seed},
-          {"warm_start", o.warm_start}};
+  ordered_json out = {{"tol", o.tol},
+                      {"reg_covar", o.reg_covar},
+                      {"max_iter", o.max_iter},
+                      {"n_init", o.n_init},
+                      {"init_params", to_string(o.init_params)},
+                      {"seed", o.seed},
+                      {"warm_start", o.warm_start}};
+  // Written only when not the default, so that files of models without it stay as they were.
+  if (o.missing == MissingValues::Marginalise) out["missing"] = "marginalise";
+  return out;
 }
 
 inline ordered_json fit_to_json(const FitResult& fit) {
@@ -540,6 +543,15 @@ FileParameters<Scalar, Dim> read_parameters(const nlohmann::json& doc, bool baye
       if (!o["warm_start"].is_boolean())
         format_error(name("warm_start") + " must be true or false, got " + o["warm_start"].dump());
       options.warm_start = o["warm_start"].get<bool>();
+    }
+    if (o.contains("missing")) {
+      const nlohmann::json& v = o["missing"];
+      if (v == "reject")
+        options.missing = MissingValues::Reject;
+      else if (v == "marginalise")
+        options.missing = MissingValues::Marginalise;
+      else
+        format_error(name("missing") + " is " + v.dump() + ", expected \"reject\" or \"marginalise\"");
     }
     if (o.contains("online")) {
       const nlohmann::json& online = o["online"];

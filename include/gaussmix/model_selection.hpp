@@ -124,7 +124,10 @@ void check_select_model_arguments(const Eigen::MatrixBase<D>& X, int k_min, int 
       if (types[u] == types[t])
         throw std::invalid_argument(message("select_model: covariance type ", to_string(types[t]), " given twice"));
   }
-  check_data<Dim, D, Scalar>(X, "select_model", 0);
+  if (base.missing == MissingValues::Marginalise)
+    check_data_missing<Dim, D, Scalar>(X, "select_model", 0, true);
+  else
+    check_data<Dim, D, Scalar>(X, "select_model", 0);
   if (X.rows() < k_max)
     throw std::invalid_argument(message("select_model: X has ", X.rows(), " rows, fewer than k_max = ", k_max));
 }

@@ -436,7 +436,8 @@ FitResult fit_mpi(GaussianMixture<Scalar, Dim>& model, Source&& shard, MPI_Comm 
   } else {
     RowSample local(stream.reservoir_size, d, detail::sample_seed(options.seed));
     try {
-      const Eigen::Index n = detail::sample_source(src, local, static_cast<Eigen::Index>(first_row), "fit_mpi");
+      const Eigen::Index n = detail::sample_source(src, local, static_cast<Eigen::Index>(first_row), "fit_mpi",
+                                                     options.missing == MissingValues::Marginalise);
       if (n != local_rows)
         throw std::invalid_argument(
             detail::message("fit_mpi: the source gave ", n, " rows, but its n_rows() is ", local_rows));
@@ -452,6 +453,9 @@ FitResult fit_mpi(GaussianMixture<Scalar, Dim>& model, Source&& shard, MPI_Comm 
     std::exception_ptr failure;
     if (rank == 0) {
       try {
+        // Options::missing = Marginalise: the initialisers see the sample mean-filled, as in fit_source.
+        if (options.missing == MissingValues::Marginalise && reservoir.hasNaN())
+          detail::fill_with_column_means(reservoir, nullptr, "fit_mpi");
         const auto p = initial_parameters<Scalar, Dim>(reservoir, nullptr, options, rng);
         detail::pack_parameters(
             p.weights, p.means, [&](int k) { return p.covariances.dense(k); }, K, static_cast<int>(d), parameters);
@@ -471,6 +475,7 @@ FitResult fit_mpi(GaussianMixture<Scalar, Dim>& model, Source&& shard, MPI_Comm 
   SourceExpectation<Scalar, Dim, SourceType> local_expectation(src, K, 0, static_cast<Eigen::Index>(first_row),
                                                                "fit_mpi");
   local_expectation.expect_rows(local_rows);
+  local_expectation.set_missing(options.missing == MissingValues::Marginalise);
   std::vector<double> buffer;
   buffer.reserve(static_cast<std::size_t>(mpi_doubles_per_iteration(options.covariance_type, K, static_cast<int>(d))));
   auto expectation = [&](const Parameters<Scalar, Dim>& p, SufficientStatistics<Dim>& stats) {

@@ -31,6 +31,12 @@ enum class InitMethod {
   RandomFromData   ///< K distinct samples as centres, points assigned to the nearest, then one M-step
 };
 
+/// What `fit` and the scorers do with NaN entries in the data.
+enum class MissingValues {
+  Reject,      ///< a NaN is an error naming its cell (std::invalid_argument)
+  Marginalise  ///< a NaN is a value missing at random: EM and the scorers use the observed entries of each row
+};
+
 /// Numerical failure: a covariance that is not positive definite even after `reg_covar`.
 class NumericalError : public std::runtime_error {
  public:
@@ -91,6 +97,9 @@ struct Options {
   /// constant; bic() and aic() stay the likelihood criteria (docs/maths.md, "MAP EM"). Not combined with
   /// fixed_* (std::invalid_argument).
   std::optional<ConjugatePrior> prior;
+  /// NaN entries: an error (Reject, the default) or values missing at random (Marginalise): exact EM on the
+  /// observed entries, scoring by the marginal density, GaussianMixture::impute; see docs/missing_and_constraints.md.
+  MissingValues missing = MissingValues::Reject;
 };
 
 /// What `fit` reports. Not converging is an outcome, not an error.
@@ -194,6 +203,8 @@ inline void validate(const Options& options) {
            "empty when fixed_weights, fixed_means or fixed_covariances are given (MAP EM has no constrained M-step)",
            "a prior");
   }
+  if (options.missing != MissingValues::Reject && options.missing != MissingValues::Marginalise)
+    fail("missing", "Reject or Marginalise", static_cast<int>(options.missing));
   switch (options.init_params) {
     case InitMethod::KMeans:
     case InitMethod::KMeansPlusPlus:

@@ -409,10 +409,22 @@ class RowSample {
 
 namespace detail {
 
-// One pass over `source`: checks every value is finite and offers row first_row + i to `sample`.
-// Returns the number of rows.
+// Under Options::missing = Marginalise a NaN is a missing entry: a row may have NaN but not Inf, nor be all NaN.
+template <class Row>
+void check_missing_row(const Row& row, Eigen::Index index, const char* where) {
+  for (Eigen::Index j = 0; j < row.size(); ++j)
+    if (std::isinf(row(j)))
+      throw std::invalid_argument(message(where, ": row ", index, " of the data is infinite in column ", j,
+                                          " (NaN marks a missing value, Inf is an error)"));
+  if (row.array().isNaN().all())
+    throw std::invalid_argument(message(where, ": row ", index, " of the data has every entry missing (NaN)"));
+}
+
+// One pass over `source`: checks every value is finite (with `allow_missing`, check_missing_row) and offers
+// row first_row + i to `sample`. Returns the number of rows.
 template <class Source>
-Eigen::Index sample_source(Source& source, RowSample& sample, Eigen::Index first_row, const char* where) {
+Eigen::Index sample_source(Source& source, RowSample& sample, Eigen::Index first_row, const char* where,
+                           bool allow_missing = false) {
   Eigen::Index n = 0;
   source.rewind();
   for (;;) {
@@ -423,10 +435,15 @@ Eigen::Index sample_source(Source& source, RowSample& sample, Eigen::Index first
       throw std::invalid_argument(message(where, ": a source block has ", block.cols(), " columns, but the source has ",
                                           sample.n_features(), " features"));
     if (!block.allFinite()) {
-      for (Eigen::Index i = 0; i < rows; ++i)
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        if (allow_missing) {
+          check_missing_row(block.row(i), first_row + n + i, where);
+          continue;
+        }
         if (!block.row(i).allFinite())
           throw std::invalid_argument(
               message(where, ": row ", first_row + n + i, " of the data is not finite (NaN or Inf)"));
+      }
     }
     for (Eigen::Index i = 0; i < rows; ++i) sample.offer(static_cast<std::uint64_t>(first_row + n + i), block.row(i));
     n += rows;
@@ -507,6 +524,9 @@ class SourceExpectation {
         first_row_(first_row),
         where_(where) {}
 
+  /// Options::missing = Marginalise: rows with NaN contribute their expected statistics (MissingRows).
+  void set_missing(bool marginalise) { missing_ = marginalise; }
+
   /// Rows every pass must have (-1: not known yet; then the first pass sets it).
   void expect_rows(Eigen::Index n) { expected_rows_ = n; }
   /// Rows of the last pass.
@@ -520,20 +540,33 @@ class SourceExpectation {
     detail::for_each_buffer(source_, ws_.x, [&](Eigen::Index rows) {
       const auto x = ws_.x.topRows(rows);
       if (!x.allFinite()) {
-        for (Eigen::Index i = 0; i < rows; ++i)
+        for (Eigen::Index i = 0; i < rows; ++i) {
+          if (missing_) {
+            detail::check_missing_row(x.row(i), first_row_ + seen + i, where_);
+            continue;
+          }
           if (!x.row(i).allFinite())
             throw std::invalid_argument(detail::message(where_, ": row ", first_row_ + seen + i,
                                                         " of the data is not finite (NaN or Inf) as ",
                                                         sizeof(Scalar) == 4 ? "float" : "double"));
+        }
       }
-      weighted_log_prob(p, rows, ws_);
+      const Eigen::Index incomplete = missing_ ? missing_rows_.log_prob(p, rows, ws_, true) : 0;
+      if (!missing_) weighted_log_prob(p, rows, ws_);
       normalise(rows, ws_);
       for (Eigen::Index i = 0; i < rows; ++i)
         if (!std::isfinite(ws_.log_norm(i)))
           throw NumericalError(detail::message(where_, ": row ", first_row_ + seen + i,
                                                " has zero density under every component; the data may be too "
                                                "extreme for the Scalar type"));
-      accumulate(0, rows, nullptr, ws_, group_);
+      if (incomplete == 0) {
+        accumulate(0, rows, nullptr, ws_, group_);
+      } else {  // as BlockedExpectation: complete rows as always, then the expected sums of the others
+        Eigen::VectorXd block_weight = Eigen::VectorXd::Ones(rows);
+        for (Eigen::Index i : missing_rows_.rows()) block_weight(i) = 0;
+        accumulate(0, rows, &block_weight, ws_, group_);
+        missing_rows_.accumulate(0, nullptr, group_);
+      }
       seen += rows;
       if (++blocks == blocks_per_group) {
         stats += group_;
@@ -557,6 +590,8 @@ class SourceExpectation {
   Source& source_;
   EStepWorkspace<Scalar, Dim> ws_;
   SufficientStatistics<Dim> group_;
+  bool missing_ = false;
+  MissingRows<Scalar, Dim> missing_rows_;
   Eigen::Index min_rows_;
   Eigen::Index first_row_;
   const char* where_;
@@ -572,14 +607,16 @@ namespace detail {
 
 /// fit_source's initialisation sample (GaussianMixture and BayesianGaussianMixture): unless `warm`, one
 /// pass draws a uniform sample of stream.reservoir_size rows, kept in source order, and tells
-/// `expectation` the source's row count; empty when warm.
+/// `expectation` the source's row count; empty when warm. `allow_missing`: rows may have NaN
+/// (GaussianMixture with Options::missing = Marginalise).
 template <typename Scalar, int Dim, class Source, class Expectation>
 Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> initialisation_sample(Source& src, Expectation& expectation,
                                                                  const Options& options, const StreamOptions& stream,
-                                                                 Eigen::Index d, bool warm) {
+                                                                 Eigen::Index d, bool warm,
+                                                                 bool allow_missing = false) {
   if (warm) return {};
   RowSample sample(stream.reservoir_size, d, sample_seed(options.seed));
-  const Eigen::Index n = sample_source(src, sample, 0, "fit_source");
+  const Eigen::Index n = sample_source(src, sample, 0, "fit_source", allow_missing);
   if (n < options.n_components)
     throw std::invalid_argument(
         message("fit_source: the source has ", n, " rows, fewer than n_components = ", options.n_components));
@@ -613,8 +650,13 @@ FitResult fit_source(GaussianMixture<Scalar, Dim>& model, Source&& source, const
   if (stream.batch_rows > 0) return detail::fit_source_mini_batch(model, src, stream, d);
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
-  const Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =
-      detail::initialisation_sample<Scalar, Dim>(src, expectation, options, stream, d, warm);
+  expectation.set_missing(options.missing == MissingValues::Marginalise);
+  Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =
+      detail::initialisation_sample<Scalar, Dim>(src, expectation, options, stream, d, warm,
+                                                 options.missing == MissingValues::Marginalise);
+  // Under Marginalise the initialisers see the sample with its NaNs filled by the sample's column means.
+  if (options.missing == MissingValues::Marginalise && reservoir.hasNaN())
+    detail::fill_with_column_means(reservoir, nullptr, "fit_source");
   return model.fit_with(
       [&](detail::Random& rng) { return initial_parameters<Scalar, Dim>(reservoir, nullptr, options, rng); },
       expectation);

@@ -343,6 +343,30 @@ case $case_name in
     check_predictions out.txt 2 2
     ;;
 
+  missing)
+    # Old Faithful with holes: every 5th line without waiting (NA or empty), every 7th without eruptions (NaN).
+    awk -F, -v OFS=, 'NR == 1 { print; next }
+      { if (NR % 5 == 0) $2 = (NR % 2 ? "NA" : ""); else if (NR % 7 == 0) $1 = "NaN"; print }' "$faithful" >holes.csv
+    expect_error 1 "line 5, column 2 ('waiting'): 'NA' is not a finite number" "$fit" holes.csv -k 2 -q
+    expect_ok "$fit" holes.csv -k 2 --seed 1 --missing -q -o model.json
+    grep -q '"missing": "marginalise"' model.json || fail "model.json does not record options.missing"
+    expect_ok "$fit" holes.csv -k 1:3 --missing -q
+    grep -q "Model selection by BIC" out.txt || fail "--missing with a K range: no selection table"
+    expect_error 1 "--missing cannot be combined with --plot" "$fit" holes.csv -k 2 --missing --plot p.svg
+    expect_ok "$predict" model.json holes.csv -o predictions.csv
+    check_predictions predictions.csv 272 2
+    expect_ok "$predict" model.json holes.csv --impute -o completed.csv
+    [[ $(head -n 1 completed.csv) == "eruptions,waiting" ]] || fail "--impute header: $(head -n 1 completed.csv)"
+    [[ $(wc -l <completed.csv) == 273 ]] || fail "--impute: $(wc -l <completed.csv) lines"
+    # observed cells come back as they were, missing ones as numbers in the data's range
+    paste -d, holes.csv completed.csv | awk -F, 'NR > 1 {
+        for (j = 1; j <= 2; ++j) {
+          if ($j == "" || $j == "NA" || $j == "NaN") { if (!($(j + 2) > 1 && $(j + 2) < 100)) { print "line " NR; bad = 1 } }
+          else if ($j + 0 != $(j + 2) + 0) { print "line " NR ": " $j " became " $(j + 2); bad = 1 }
+        }
+      } END { exit bad }' || fail "--impute changed an observed cell or left a bad value (above)"
+    ;;
+
   *)
     fail "unknown case"
     ;;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace gaussmix::detail {
 
@@ -64,6 +65,46 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
           throw std::invalid_argument(
               message(where, ": X(", i, ", ", j, ") = ", X(i, j), " is not finite (NaN or Inf)"));
   }
+  check_range<Scalar>(X, where, "X");
+}
+
+// check_data for Options::missing = Marginalise: NaN is allowed (a missing entry), but not Inf, not a row with
+// every entry missing (it says nothing) and, with `need_columns` (fitting), not a column with no observed value
+// (its mean and variance would be undefined).
+template <int Dim, class D, typename Scalar = typename D::Scalar>
+void check_data_missing(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d,
+                        bool need_columns) {
+  if (X.rows() == 0) throw std::invalid_argument(message(where, ": X has no rows"));
+  if (X.cols() == 0) throw std::invalid_argument(message(where, ": X has no columns"));
+  if (Dim != Eigen::Dynamic && X.cols() != Dim)
+    throw std::invalid_argument(message(where, ": X has ", X.cols(), " columns but the model's Dim is ", Dim));
+  if (expected_d > 0 && X.cols() != expected_d)
+    throw std::invalid_argument(
+        message(where, ": X has ", X.cols(), " columns but the model has ", expected_d, " features"));
+  if (all_finite(X)) {
+    check_range<Scalar>(X, where, "X");
+    return;
+  }
+  std::vector<bool> column_seen(static_cast<std::size_t>(X.cols()), false);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    bool any = false;
+    for (Eigen::Index j = 0; j < X.cols(); ++j) {
+      const double value = static_cast<double>(X(i, j));
+      if (std::isinf(value))
+        throw std::invalid_argument(message(where, ": X(", i, ", ", j, ") = ", X(i, j),
+                                            " is infinite (NaN marks a missing value, Inf is an error)"));
+      if (!std::isnan(value)) {
+        any = true;
+        column_seen[static_cast<std::size_t>(j)] = true;
+      }
+    }
+    if (!any)
+      throw std::invalid_argument(message(where, ": row ", i, " of X has every entry missing (NaN)"));
+  }
+  if (need_columns)
+    for (Eigen::Index j = 0; j < X.cols(); ++j)
+      if (!column_seen[static_cast<std::size_t>(j)])
+        throw std::invalid_argument(message(where, ": column ", j, " of X has no observed value (all NaN)"));
   check_range<Scalar>(X, where, "X");
 }
 

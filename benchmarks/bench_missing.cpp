@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// Cost of an EM iteration with missing values (Options::missing = Marginalise) against the same iteration on
+// complete data: N rows of a K-component full-covariance mixture in d dimensions (gaussmix's own sample of a
+// fixed model), then a copy with a fraction of the entries missing completely at random.
+//
+//   bench_missing [N = 40000] [d = 16] [K = 8] [rate = 0.2] [reps = 5]
+//
+// Prints the median seconds of one EM iteration (fit with warm_start, max_iter = 1, from the same parameters)
+// on the complete data and on the data with holes, and their ratio. Alternates the two (complete, holes,
+// complete, ...) so that load from other work hits both alike. One thread; run it on a quiet machine.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <gaussmix/gaussmix.hpp>
+#include <limits>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Eigen::Index N = argc > 1 ? std::atol(argv[1]) : 40000;
+  const Eigen::Index d = argc > 2 ? std::atol(argv[2]) : 16;
+  const int K = argc > 3 ? std::atoi(argv[3]) : 8;
+  const double rate = argc > 4 ? std::atof(argv[4]) : 0.2;
+  const int reps = argc > 5 ? std::atoi(argv[5]) : 5;
+#ifdef _OPENMP
+  omp_set_num_threads(1);
+#endif
+  gaussmix::Options o;
+  o.n_components = K;
+  gaussmix::GaussianMixtureXd truth(o);
+  gaussmix::detail::Random rng(7);
+  Eigen::MatrixXd means(K, d);
+  std::vector<Eigen::MatrixXd> covariances;
+  for (int k = 0; k < K; ++k) {
+    for (Eigen::Index j = 0; j < d; ++j) means(k, j) = 4 * rng.normal();
+    Eigen::MatrixXd A(d, d);
+    for (Eigen::Index i = 0; i < A.size(); ++i) A(i) = 0.3 * rng.normal();
+    covariances.push_back(A * A.transpose() + Eigen::MatrixXd::Identity(d, d));
+  }
+  truth.set_parameters(Eigen::VectorXd::Constant(K, 1.0 / K), means, covariances);
+  const Eigen::MatrixXd X = truth.sample(N, 11);
+  Eigen::MatrixXd holes = X;
+  Eigen::Index missing = 0, incomplete = 0;
+  for (Eigen::Index i = 0; i < N; ++i) {
+    bool any = false;
+    for (Eigen::Index j = 0; j < d; ++j)
+      if (rng.uniform() < rate && j != i % d) {
+        holes(i, j) = std::numeric_limits<double>::quiet_NaN();
+        ++missing;
+        any = true;
+      }
+    incomplete += any;
+  }
+
+  o.covariance_type = gaussmix::CovarianceType::Full;
+  o.missing = gaussmix::MissingValues::Marginalise;
+  o.warm_start = true;
+  o.max_iter = 1;
+  o.tol = 0;
+  auto iteration = [&](const Eigen::MatrixXd& data) {
+    gaussmix::GaussianMixtureXd model(o);
+    model.set_parameters(truth.weights(), truth.means(), truth.covariances());
+    const auto start = std::chrono::steady_clock::now();
+    model.fit(data);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::vector<double> complete, with_holes;
+  for (int r = 0; r < reps; ++r) {
+    complete.push_back(iteration(X));
+    with_holes.push_back(iteration(holes));
+  }
+  const double a = median(complete), b = median(with_holes);
+  std::printf("N = %ld, d = %ld, K = %d, %.1f%% of entries missing (%ld), %.1f%% of rows incomplete\n",
+              static_cast<long>(N), static_cast<long>(d), K, 100.0 * missing / (N * d), static_cast<long>(missing),
+              100.0 * incomplete / N);
+  std::printf("one EM iteration, median of %d: complete %.4f s, with missing values %.4f s, ratio %.2f\n", reps, a, b,
+              b / a);
+  return 0;
+}
