@@ -39,6 +39,8 @@ using RowMajorView =
                                                                   const Eigen::VectorXd*);                          \
   EXTERN template ::gaussmix::FitResult MODEL::partial_fit_weighted<DATA>(const Eigen::MatrixBase<DATA>&,           \
                                                                           const Eigen::VectorXd*);                  \
+  EXTERN template ::gaussmix::FitResult MODEL::fit_labelled<DATA>(const Eigen::MatrixBase<DATA>&,                   \
+                                                                  const Eigen::VectorXd*, const Eigen::VectorXi&);  \
   EXTERN template double MODEL::total_log_likelihood_view<DATA>(const Eigen::MatrixBase<DATA>&, const char*) const; \
   EXTERN template MODEL::ColumnVector::Scalar MODEL::e_step_view<DATA>(const Eigen::MatrixBase<DATA>&,              \
                                                                        MODEL::Responsibilities&) const;             \

@@ -369,7 +369,7 @@ class GaussianMixture {
   FitResult fit_with_labels(const Eigen::MatrixBase<D>& X, const Eigen::MatrixBase<L>& labels) {
     check_fit_input(X);
     const Eigen::VectorXi known = checked_labels(labels, X.rows());
-    return fit_labelled(X, nullptr, known);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_labelled(V, nullptr, known); });
   }
 
   /// As fit_with_labels(X, labels), each row counted with its weight (>= 0).
@@ -380,7 +380,7 @@ class GaussianMixture {
     const Eigen::VectorXi known = checked_labels(labels, X.rows());
     const Eigen::VectorXd w =
         detail::scaled_sample_weight(sample_weight, X.rows(), options_.n_components, "fit_with_labels");
-    return fit_labelled(X, &w, known);
+    return detail::with_data_view(X, [&](const auto& V) { return fit_labelled(V, &w, known); });
   }
 
   /// Options::prior as the last fit, partial_fit or m_step resolved it against the data (empty without a
@@ -484,21 +484,7 @@ class GaussianMixture {
   }
 
   template <class D>
-  FitResult fit_labelled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, const Eigen::VectorXi& labels) {
-    BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
-    expectation.set_labels(&labels);
-    expectation.set_missing(marginalise());
-    const auto filled = mean_filled(X, w, "fit_with_labels");
-    return fit_with(
-        [&](detail::Random& rng) {
-          if (filled) {
-            const detail::DataView<FilledData<D>> F(*filled);
-            return follow_labels(initial_parameters<Scalar, Dim>(F, w, options_, rng), F, w, labels);
-          }
-          return follow_labels(initial_parameters<Scalar, Dim>(X, w, options_, rng), X, w, labels);
-        },
-        expectation);
-  }
+  FitResult fit_labelled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, const Eigen::VectorXi& labels);
 
   bool marginalise() const { return options_.missing == MissingValues::Marginalise; }
 
@@ -854,6 +840,25 @@ auto GaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<D>& X, c
       [&](detail::Random& rng) {
         return filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
                       : initial_parameters<Scalar, Dim>(X, w, options_, rng);
+      },
+      expectation);
+}
+
+template <typename Scalar, int Dim>
+template <class D>
+auto GaussianMixture<Scalar, Dim>::fit_labelled(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w,
+                                                const Eigen::VectorXi& labels) -> FitResult {
+  BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
+  expectation.set_labels(&labels);
+  expectation.set_missing(marginalise());
+  const auto filled = mean_filled(X, w, "fit_with_labels");
+  return fit_with(
+      [&](detail::Random& rng) {
+        if (filled) {
+          const detail::DataView<FilledData<D>> F(*filled);
+          return follow_labels(initial_parameters<Scalar, Dim>(F, w, options_, rng), F, w, labels);
+        }
+        return follow_labels(initial_parameters<Scalar, Dim>(X, w, options_, rng), X, w, labels);
       },
       expectation);
 }
