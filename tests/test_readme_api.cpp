@@ -239,7 +239,7 @@ TEST_CASE("README API table: every example line compiles and gives a valid resul
   CHECK(semi.predict_proba(X)(0, 1) > 0.99);
 
   // README API row: prior, ConjugatePrior
-  gaussmix::Options map_options = options; map_options.prior = gaussmix::ConjugatePrior{}; map_options.prior->shrinkage = 0.01; gaussmix::GaussianMixture<double, 2> map(map_options); gaussmix::FitResult posterior = map.fit(X);
+  gaussmix::Options map_options = options; map_options.prior = gaussmix::ConjugatePrior{}; gaussmix::GaussianMixture<double, 2> map(map_options); gaussmix::FitResult posterior = map.fit(X);
   REQUIRE(map.resolved_prior().has_value());
   CHECK(map.resolved_prior()->degrees_of_freedom == 4.0);  // mclust's default d + 2
   CHECK(std::isfinite(posterior.lower_bound));
