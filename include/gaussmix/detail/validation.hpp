@@ -47,10 +47,10 @@ bool all_finite(const Eigen::MatrixBase<D>& X) {
 }
 
 // Checks a data matrix: at least one row, d columns (d = expected, or Dim when fixed), all finite.
-// `expected_d` <= 0 means "any d".
-// With a Scalar, values must also be finite once converted to it (double data given to a float model).
-template <int Dim, class D, typename Scalar = typename D::Scalar>
-void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d) {
+// X's shape: rows and columns present, Dim's columns, `expected_d` columns when > 0 (shared by check_data
+// and check_data_missing).
+template <int Dim, class D>
+void check_shape(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d) {
   if (X.rows() == 0) throw std::invalid_argument(message(where, ": X has no rows"));
   if (X.cols() == 0) throw std::invalid_argument(message(where, ": X has no columns"));
   if (Dim != Eigen::Dynamic && X.cols() != Dim)
@@ -58,6 +58,13 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
   if (expected_d > 0 && X.cols() != expected_d)
     throw std::invalid_argument(
         message(where, ": X has ", X.cols(), " columns but the model has ", expected_d, " features"));
+}
+
+// `expected_d` <= 0 means "any d".
+// With a Scalar, values must also be finite once converted to it (double data given to a float model).
+template <int Dim, class D, typename Scalar = typename D::Scalar>
+void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d) {
+  check_shape<Dim>(X, where, expected_d);
   if (!all_finite(X)) {
     for (Eigen::Index i = 0; i < X.rows(); ++i)
       for (Eigen::Index j = 0; j < X.cols(); ++j)
@@ -74,13 +81,7 @@ void check_data(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index e
 template <int Dim, class D, typename Scalar = typename D::Scalar>
 void check_data_missing(const Eigen::MatrixBase<D>& X, const char* where, Eigen::Index expected_d,
                         bool need_columns) {
-  if (X.rows() == 0) throw std::invalid_argument(message(where, ": X has no rows"));
-  if (X.cols() == 0) throw std::invalid_argument(message(where, ": X has no columns"));
-  if (Dim != Eigen::Dynamic && X.cols() != Dim)
-    throw std::invalid_argument(message(where, ": X has ", X.cols(), " columns but the model's Dim is ", Dim));
-  if (expected_d > 0 && X.cols() != expected_d)
-    throw std::invalid_argument(
-        message(where, ": X has ", X.cols(), " columns but the model has ", expected_d, " features"));
+  check_shape<Dim>(X, where, expected_d);
   if (all_finite(X)) {
     check_range<Scalar>(X, where, "X");
     return;
