@@ -4,6 +4,7 @@ The class only translates: scikit-learn's argument names and checks, attribute n
 Every computation is one call into gaussmix._core with the GIL released. Shared pieces (argument
 checks, random_state -> seed, n_jobs -> threads, the attribute layout) are module functions so that
 BayesianGaussianMixture, partial_fit and missing values can reuse them."""
+import contextlib
 import numbers
 import os
 import warnings
@@ -121,6 +122,40 @@ def check_common_params(estimator):
     threads_from_n_jobs(p.n_jobs)
 
 
+def check_online_params(estimator):
+    """The checks of GaussianMixture's partial_fit settings (learning_decay, learning_offset,
+    learning_rate, first_batch_n_init, first_batch_max_iter), in scikit-learn's words."""
+    p = estimator
+
+    def real(v):
+        return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+    def integral(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if not (real(p.learning_decay) and 0.5 < p.learning_decay <= 1):
+        raise _interval_error(p, "learning_decay", p.learning_decay, "a float in the range (0.5, 1.0]")
+    if not (real(p.learning_offset) and 0 <= p.learning_offset < float("inf")):
+        raise _interval_error(p, "learning_offset", p.learning_offset, "a float in the range [0.0, inf)")
+    if not (p.learning_rate is None or (real(p.learning_rate) and 0 < p.learning_rate <= 1)):
+        raise _interval_error(p, "learning_rate", p.learning_rate, "a float in the range (0.0, 1.0] or None")
+    if not (p.first_batch_n_init is None or (integral(p.first_batch_n_init) and p.first_batch_n_init >= 1)):
+        raise _interval_error(p, "first_batch_n_init", p.first_batch_n_init, "an int in the range [1, inf) or None")
+    if not (integral(p.first_batch_max_iter) and p.first_batch_max_iter >= 1):
+        raise _interval_error(p, "first_batch_max_iter", p.first_batch_max_iter, "an int in the range [1, inf)")
+
+
+def online_options(estimator, options):
+    """Sets options.online (Options::online, partial_fit's step sizes) from the estimator's arguments."""
+    online = options.online
+    online.step_decay = float(estimator.learning_decay)
+    online.step_offset = float(estimator.learning_offset)
+    online.constant_step = None if estimator.learning_rate is None else float(estimator.learning_rate)
+    online.first_batch_n_init = 0 if estimator.first_batch_n_init is None else int(estimator.first_batch_n_init)
+    online.first_batch_max_iter = int(estimator.first_batch_max_iter)
+    return options
+
+
 def base_options(estimator, seed):
     """_core.Options from the common constructor arguments."""
     o = _core.Options()
@@ -192,6 +227,18 @@ def covariances_from_precisions(precisions, covariance_type, n_components, n_fea
         covs = [r @ r.T for r in R]
         return covs * n_components if covariance_type == "tied" else covs
     return covariances_to_dense(1.0 / p, covariance_type, n_components, n_features)
+
+
+@contextlib.contextmanager
+def precision_error_as_sklearn():
+    """A covariance that is not positive definite: scikit-learn's sentence first (so code matching
+    its message still matches), then gaussmix's naming the component."""
+    try:
+        yield
+    except _core.NumericalError as error:
+        if "positive definite" not in str(error):
+            raise
+        raise _core.NumericalError(f"{ESTIMATE_PRECISION_ERROR} ({error})") from None
 
 
 def _check_shape(param, shape, name):
@@ -271,6 +318,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "means_init": ["array-like", None],
                 "precisions_init": ["array-like", None],
                 "n_jobs": [Integral, None],
+                "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+                "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+                "learning_rate": [Interval(Real, 0.0, 1.0, closed="right"), None],
+                "first_batch_n_init": [Interval(Integral, 1, None, closed="left"), None],
+                "first_batch_max_iter": [Interval(Integral, 1, None, closed="left")],
             }
             del Integral, Real, Interval, StrOptions
         except ImportError:  # a scikit-learn without _param_validation
@@ -294,6 +346,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose=0,
         verbose_interval=10,
         n_jobs=None,
+        learning_decay=0.6,
+        learning_offset=2.0,
+        learning_rate=None,
+        first_batch_n_init=None,
+        first_batch_max_iter=3,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -310,6 +367,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.n_jobs = n_jobs
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
+        self.learning_rate = learning_rate
+        self.first_batch_n_init = first_batch_n_init
+        self.first_batch_max_iter = first_batch_max_iter
 
     # --- input checks ---
 
@@ -338,11 +400,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if self._sklearn_surely_accepts():
                 try:
                     check_common_params(self)
+                    check_online_params(self)
                     return
                 except ValueError:
                     pass
             self._validate_params()
         check_common_params(self)
+        check_online_params(self)
+
+    def _options(self, seed):
+        """_core.Options from every constructor argument."""
+        return online_options(self, base_options(self, seed))
 
     def _sklearn_surely_accepts(self):
         """Whether _parameter_constraints accept the parameters that check_common_params does not
@@ -418,7 +486,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         if cached is not None and cached[0] == key:
             return cached[1]
         d = self.means_.shape[1]
-        options = base_options(self, 0)
+        options = self._options(0)
         model_class = _MODEL_CLASSES[np.dtype(self.means_.dtype)]
         model = model_class.from_parameters(
             options,
@@ -426,6 +494,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             np.asarray(self.means_, dtype=np.float64),
             covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
         )
+        # partial_fit's running statistics, saved by __getstate__: the stream continues where it was.
+        online = self.__dict__.pop("_gaussmix_online", None)
+        if online is not None:
+            model.set_online_state(*online)
         self.__dict__["_gaussmix_core"] = (key, model)
         return model
 
@@ -446,12 +518,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.converged_ = bool(converged)
         self.n_iter_ = int(n_iter)
         self.lower_bound_ = float(lower_bound)
+        self.__dict__.pop("_gaussmix_online", None)
         self.__dict__["_gaussmix_core"] = ((id(self.weights_), id(self.means_), id(self.covariances_)), model)
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
         state = dict(state)
-        state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
+        cached = state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
+        if cached is not None and cached[0] == (id(self.weights_), id(self.means_), id(self.covariances_)):
+            online = cached[1].online_state()  # partial_fit's running statistics, if any
+            if online is not None:
+                state["_gaussmix_online"] = online
         return state
 
     # --- fitting ---
@@ -467,6 +544,47 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fits, then returns the most probable component of each row of X."""
         self._fit(X, sample_weight)
         return self.predict(X)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One online (stepwise) EM update from the batch X (gaussmix only).
+
+        The batch's statistics under the current parameters are blended into running statistics,
+        s <- (1 - rho_t) s + rho_t s_batch, then the M-step is taken from s; rho_t =
+        (t + learning_offset) ** -learning_decay, or learning_rate for every update when it is set.
+        On an unfitted estimator the first call initialises: it equals fit(X) with
+        n_init=first_batch_n_init (None: n_init if > 1, else 16) and max_iter=first_batch_max_iter.
+        After fit (or unpickling a fitted estimator without running statistics) the next call has
+        nothing to blend and equals one EM iteration on X. Sets lower_bound_ to the batch's mean
+        log-likelihood under the parameters before the update, n_iter_ to 1 (the first call: fit's).
+        Every batch must have n_features_in_ columns; X is converted to the fitted dtype."""
+        self._check_params()
+        first = not self._is_fitted()
+        X = self._check_X(X, reset=first)
+        n, d = X.shape
+        if first and n < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = %d, n_samples = %d"
+                % (self.n_components, n)
+            )
+        weights = None
+        if sample_weight is not None:
+            weights = c_array(_check_sample_weight(sample_weight, X, dtype=np.float64).astype(np.float64, copy=False))
+        if first:
+            previous = None
+            seed = seed_from_random_state(self.random_state)
+        else:
+            previous = self._core_model()
+            seed = 0  # a model with parameters draws nothing
+            if X.dtype != self.means_.dtype:
+                X = X.astype(self.means_.dtype)
+        X = c_array(X)
+        model_class = _MODEL_CLASSES[X.dtype]
+        with precision_error_as_sklearn():
+            model, result = model_class.partial_fit(
+                self._options(seed), X, weights, threads_from_n_jobs(self.n_jobs), previous
+            )
+        self._set_fitted(model, result, X.dtype)
+        return self
 
     def _fit(self, X, sample_weight):
         self._check_params()
@@ -494,17 +612,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     np.asarray(self.means_, dtype=np.float64),
                     covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
                 )
-        options = base_options(self, seed_from_random_state(self.random_state))
+        options = self._options(seed_from_random_state(self.random_state))
         previous_lower_bound = self.lower_bound_ if warm else float("nan")
-        try:
+        with precision_error_as_sklearn():
             model, result = model_class.fit(
                 options, X, weights, threads_from_n_jobs(self.n_jobs), previous, previous_lower_bound, init
             )
-        except _core.NumericalError as error:
-            if "positive definite" not in str(error):
-                raise
-            # scikit-learn's sentence first, so code matching its message still matches.
-            raise _core.NumericalError(f"{ESTIMATE_PRECISION_ERROR} ({error})") from None
         self._set_fitted(model, result, X.dtype)
         if not self.converged_ and self.max_iter > 0:
             warnings.warn(

@@ -176,6 +176,51 @@ class Model {
     return m;
   }
 
+  // One partial_fit call: an online (stepwise) EM update of `previous` (or, without parameters, the first
+  // batch's fit with `options`). `previous` is updated in place when its options give the same update;
+  // otherwise a new model with `options` takes over its parameters and running statistics. On a throw
+  // nothing changes (the library's guarantee).
+  static std::pair<std::shared_ptr<Model>, py::tuple> partial_fit(const Options& options, RowRef<Scalar> X,
+                                                                  std::optional<WeightRef> sample_weight, int threads,
+                                                                  std::shared_ptr<Model> previous) {
+    std::shared_ptr<Model> next = previous;
+    if (!previous || !same_update(previous->model_.options(), options)) {
+      next = std::make_shared<Model>(options);
+      if (previous && previous->model_.is_fitted()) next->take_state(previous->model_);
+    }
+    FitResult result;
+    {
+      py::gil_scoped_release release;
+      ThreadCount scope(threads);
+      result = sample_weight ? next->model_.partial_fit(X, *sample_weight) : next->model_.partial_fit(X);
+    }
+    return {next, fit_result(result)};
+  }
+
+  // partial_fit's running statistics for pickling: None, or (steps, reference, weight, first, second
+  // (list), second_diagonal, log_likelihood, total_weight).
+  py::object online_state() const {
+    if (model_.online_steps() == 0) return py::none();
+    const auto& s = model_.online_statistics();
+    return py::make_tuple(model_.online_steps(), Eigen::MatrixXd(s.reference), s.weight, Eigen::MatrixXd(s.first),
+                          std::vector<Eigen::MatrixXd>(s.second.begin(), s.second.end()),
+                          Eigen::MatrixXd(s.second_diagonal), s.log_likelihood, s.total_weight);
+  }
+  void set_online_state(std::int64_t steps, const Eigen::MatrixXd& reference, const Eigen::VectorXd& weight,
+                        const Eigen::MatrixXd& first, const std::vector<Eigen::MatrixXd>& second,
+                        const Eigen::MatrixXd& second_diagonal, double log_likelihood, double total_weight) {
+    gaussmix::SufficientStatistics<Eigen::Dynamic> s;
+    s.type = model_.covariance_type();
+    s.reference = reference;
+    s.weight = weight;
+    s.first = first;
+    s.second = second;
+    s.second_diagonal = second_diagonal;
+    s.log_likelihood = log_likelihood;
+    s.total_weight = total_weight;
+    model_.set_online_state(s, steps);
+  }
+
   Eigen::VectorXd weights() const { return model_.weights().template cast<double>(); }
   RowMatrix<Scalar> means() const { return model_.means(); }
   // K x d x d as a (K*d) x d stack; the Python layer reshapes and reduces to the type's shape.
@@ -211,6 +256,19 @@ class Model {
   }
 
  private:
+  // Whether partial_fit on a model with options `a` updates as one with options `b` would.
+  static bool same_update(const Options& a, const Options& b) {
+    return a.n_components == b.n_components && a.covariance_type == b.covariance_type && a.reg_covar == b.reg_covar &&
+           a.missing == b.missing && a.online.step_decay == b.online.step_decay &&
+           a.online.step_offset == b.online.step_offset && a.online.constant_step == b.online.constant_step;
+  }
+
+  // The parameters and partial_fit's running statistics of `other` (a model of the same type).
+  void take_state(const Mixture& other) {
+    model_.set_parameters(other.weights(), other.means(), other.covariances());
+    if (other.online_steps() > 0) model_.set_online_state(other.online_statistics(), other.online_steps());
+  }
+
   static std::vector<Matrix> cast_all(const std::vector<Eigen::MatrixXd>& given) {
     std::vector<Matrix> out;
     out.reserve(given.size());
@@ -258,6 +316,12 @@ void bind_model(py::module_& m, const char* name) {
                   py::arg("threads"), py::arg("previous"), py::arg("previous_lower_bound"), py::arg("init"))
       .def_static("from_parameters", &M::from_parameters, py::arg("options"), py::arg("weights"), py::arg("means"),
                   py::arg("covariances"))
+      .def_static("partial_fit", &M::partial_fit, py::arg("options"), py::arg("X").noconvert(),
+                  py::arg("sample_weight").noconvert(), py::arg("threads"), py::arg("previous"))
+      .def("online_state", &M::online_state)
+      .def("set_online_state", &M::set_online_state, py::arg("steps"), py::arg("reference"), py::arg("weight"),
+           py::arg("first"), py::arg("second"), py::arg("second_diagonal"), py::arg("log_likelihood"),
+           py::arg("total_weight"))
       .def("weights", &M::weights)
       .def("means", &M::means)
       .def("covariances", &M::covariances)
@@ -323,6 +387,14 @@ PYBIND11_MODULE(_core, m) {
       .value("Random", gaussmix::InitMethod::Random)
       .value("RandomFromData", gaussmix::InitMethod::RandomFromData);
 
+  py::class_<gaussmix::OnlineOptions>(m, "OnlineOptions")
+      .def(py::init<>())
+      .def_readwrite("step_decay", &gaussmix::OnlineOptions::step_decay)
+      .def_readwrite("step_offset", &gaussmix::OnlineOptions::step_offset)
+      .def_readwrite("constant_step", &gaussmix::OnlineOptions::constant_step)
+      .def_readwrite("first_batch_n_init", &gaussmix::OnlineOptions::first_batch_n_init)
+      .def_readwrite("first_batch_max_iter", &gaussmix::OnlineOptions::first_batch_max_iter);
+
   py::class_<Options>(m, "Options")
       .def(py::init<>())
       .def_readwrite("n_components", &Options::n_components)
@@ -335,7 +407,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("seed", &Options::seed)
       .def_readwrite("warm_start", &Options::warm_start)
       .def_readwrite("verbose", &Options::verbose)
-      .def_readwrite("verbose_interval", &Options::verbose_interval);
+      .def_readwrite("verbose_interval", &Options::verbose_interval)
+      .def_readwrite("online", &Options::online);
 
   py::class_<InitOverrides>(m, "InitOverrides")
       .def(py::init<>())
