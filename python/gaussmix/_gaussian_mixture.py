@@ -36,6 +36,8 @@ INIT_METHODS = {
     "random": _core.InitMethod.Random,
     "random_from_data": _core.InitMethod.RandomFromData,
 }
+# The constructor's missing= values -> Options::missing.
+MISSING_VALUES = {"reject": _core.MissingValues.Reject, "marginalise": _core.MissingValues.Marginalise}
 # scikit-learn's message for a covariance that is not positive definite.
 ESTIMATE_PRECISION_ERROR = (
     "Fitting the mixture model failed because some components have ill-defined empirical covariance (for instance "
@@ -143,6 +145,11 @@ def check_online_params(estimator):
         raise _interval_error(p, "first_batch_n_init", p.first_batch_n_init, "an int in the range [1, inf) or None")
     if not (integral(p.first_batch_max_iter) and p.first_batch_max_iter >= 1):
         raise _interval_error(p, "first_batch_max_iter", p.first_batch_max_iter, "an int in the range [1, inf)")
+
+
+def check_missing_param(estimator):
+    if not isinstance(estimator.missing, str) or estimator.missing not in MISSING_VALUES:
+        raise _interval_error(estimator, "missing", estimator.missing, f"a str among {sorted(MISSING_VALUES)}")
 
 
 def online_options(estimator, options):
@@ -323,6 +330,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "learning_rate": [Interval(Real, 0.0, 1.0, closed="right"), None],
                 "first_batch_n_init": [Interval(Integral, 1, None, closed="left"), None],
                 "first_batch_max_iter": [Interval(Integral, 1, None, closed="left")],
+                "missing": [StrOptions(set(MISSING_VALUES))],
             }
             del Integral, Real, Interval, StrOptions
         except ImportError:  # a scikit-learn without _param_validation
@@ -351,6 +359,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         learning_rate=None,
         first_batch_n_init=None,
         first_batch_max_iter=3,
+        missing="reject",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -372,17 +381,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.first_batch_n_init = first_batch_n_init
         self.first_batch_max_iter = first_batch_max_iter
+        self.missing = missing
 
     # --- input checks ---
 
-    def _check_X(self, X, *, reset, ensure_min_samples=1):
-        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32."""
+    def _check_X(self, X, *, reset, ensure_min_samples=1, allow_nan=None):
+        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32.
+
+        allow_nan: NaN passes (as missing values; Inf still fails); None: when missing="marginalise"."""
+        if allow_nan is None:
+            allow_nan = getattr(self, "missing", "reject") == "marginalise"
         if HAVE_SKLEARN:
             X = self._validate_data(
-                X, dtype=[np.float64, np.float32], ensure_min_samples=ensure_min_samples, reset=reset
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=ensure_min_samples,
+                reset=reset,
+                force_all_finite="allow-nan" if allow_nan else True,
             )
         else:
-            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples)
+            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples, allow_nan=allow_nan)
             if reset:
                 self.n_features_in_ = X.shape[1]
             elif X.shape[1] != self.n_features_in_:
@@ -401,16 +419,20 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 try:
                     check_common_params(self)
                     check_online_params(self)
+                    check_missing_param(self)
                     return
                 except ValueError:
                     pass
             self._validate_params()
         check_common_params(self)
         check_online_params(self)
+        check_missing_param(self)
 
     def _options(self, seed):
         """_core.Options from every constructor argument."""
-        return online_options(self, base_options(self, seed))
+        options = online_options(self, base_options(self, seed))
+        options.missing = MISSING_VALUES[self.missing]
+        return options
 
     def _sklearn_surely_accepts(self):
         """Whether _parameter_constraints accept the parameters that check_common_params does not
@@ -649,6 +671,18 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Posterior probability of each component for each row of X (n, n_components)."""
         return self._score_call("predict_proba", X)
 
+    def impute(self, X):
+        """X with each NaN replaced by its conditional expectation given the row's observed entries
+        under the fitted mixture, sum_k r_ik (mu_k,m + Sigma_k,mo Sigma_k,oo^-1 (x_o - mu_k,o)) with
+        r_ik the posterior given x_o (gaussmix only). Other entries are returned as they are, in a new
+        array of the model's dtype. NaN is accepted whatever ``missing`` (a model fitted on complete
+        data imputes too); Inf and rows with every entry NaN raise ValueError."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False, allow_nan=True)
+        dtype = self.means_.dtype
+        X = c_array(X if X.dtype == dtype else X.astype(dtype))
+        return self._core_model().impute(X)
+
     def sample(self, n_samples=1):
         """n_samples rows drawn from the mixture, grouped by component as scikit-learn returns them;
         returns (X, y). The draw is seeded from random_state (see seed_from_random_state)."""
@@ -674,4 +708,4 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
 
     def _more_tags(self):
-        return {"preserves_dtype": [np.float64, np.float32]}
+        return {"preserves_dtype": [np.float64, np.float32], "allow_nan": self.missing == "marginalise"}

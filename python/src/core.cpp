@@ -141,7 +141,10 @@ class Model {
         if (sample_weight) w = *sample_weight;  // fit() checks and scales them
       } else {
         // The paths that bypass fit(): the same checks of X and of the weights, the same scaling.
-        gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
+        if (options.missing == gaussmix::MissingValues::Marginalise)
+          gaussmix::detail::check_data_missing<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0, true);
+        else
+          gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
         if (sample_weight)
           w = gaussmix::detail::scaled_sample_weight(*sample_weight, X.rows(), options.n_components, "fit");
       }
@@ -152,7 +155,8 @@ class Model {
         result.lower_bound = -std::numeric_limits<double>::infinity();
         if (!warm) {
           gaussmix::detail::Random rng(gaussmix::detail::run_seed(options.seed, 0));
-          const auto p = next->initial(X, wp, init, rng);
+          const RowMatrix<Scalar> filled = mean_filled(X, wp, options);
+          const auto p = next->initial(filled.size() ? RowRef<Scalar>(filled) : X, wp, init, rng);
           std::vector<Matrix> covariances;
           for (int k = 0; k < p.n_components(); ++k) covariances.push_back(p.covariances.dense(k));
           next->model_.set_parameters(p.weights, p.means, covariances);
@@ -174,6 +178,12 @@ class Model {
     auto m = std::make_shared<Model>(options);
     m->model_.set_parameters(weights, means, cast_all(covariances));
     return m;
+  }
+
+  // X with every NaN replaced by the conditional expectation given the row's observed entries.
+  RowMatrix<Scalar> impute(RowRef<Scalar> X) const {
+    py::gil_scoped_release release;
+    return model_.impute(X);
   }
 
   // One partial_fit call: an online (stepwise) EM update of `previous` (or, without parameters, the first
@@ -276,8 +286,19 @@ class Model {
     return out;
   }
 
+  // What the initialisers see under MissingValues::Marginalise, as the library's fit: X with each NaN
+  // replaced by its column's (weighted) observed mean; empty when there is no NaN (X itself is used).
+  static RowMatrix<Scalar> mean_filled(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const Options& options) {
+    RowMatrix<Scalar> out;
+    if (options.missing == gaussmix::MissingValues::Marginalise && X.hasNaN()) {
+      out = X;
+      gaussmix::detail::fill_with_column_means(out, w, "fit");
+    }
+    return out;
+  }
+
   // One run's starting parameters: the library's initialisation (the same engine per run as fit)
-  // for what the caller did not give, then the caller's values.
+  // for what the caller did not give, then the caller's values. X: without NaN (mean_filled).
   gaussmix::Parameters<Scalar, Eigen::Dynamic> initial(const RowRef<Scalar>& X, const Eigen::VectorXd* w,
                                                        const InitOverrides& init, gaussmix::detail::Random& rng) const {
     const Options& options = model_.options();
@@ -296,7 +317,10 @@ class Model {
   FitResult fit_with_overrides(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const InitOverrides& init) {
     gaussmix::BlockedExpectation<Scalar, Eigen::Dynamic, RowRef<Scalar>> expectation(X, w,
                                                                                    model_.options().n_components);
-    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(X, w, init, rng); }, expectation);
+    expectation.set_missing(model_.options().missing == gaussmix::MissingValues::Marginalise);
+    const RowMatrix<Scalar> filled = mean_filled(X, w, model_.options());
+    const RowRef<Scalar> start = filled.size() ? RowRef<Scalar>(filled) : X;
+    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(start, w, init, rng); }, expectation);
   }
 
   Mixture model_;
@@ -330,6 +354,7 @@ void bind_model(py::module_& m, const char* name) {
       .def("score_samples", &M::score_samples, py::arg("X").noconvert())
       .def("predict", &M::predict, py::arg("X").noconvert())
       .def("predict_proba", &M::predict_proba, py::arg("X").noconvert())
+      .def("impute", &M::impute, py::arg("X").noconvert())
       .def("sample", &M::sample, py::arg("n"), py::arg("seed"));
 }
 
@@ -387,6 +412,9 @@ PYBIND11_MODULE(_core, m) {
       .value("Random", gaussmix::InitMethod::Random)
       .value("RandomFromData", gaussmix::InitMethod::RandomFromData);
 
+  py::enum_<gaussmix::MissingValues>(m, "MissingValues")
+      .value("Reject", gaussmix::MissingValues::Reject)
+      .value("Marginalise", gaussmix::MissingValues::Marginalise);
   py::class_<gaussmix::OnlineOptions>(m, "OnlineOptions")
       .def(py::init<>())
       .def_readwrite("step_decay", &gaussmix::OnlineOptions::step_decay)
@@ -408,7 +436,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("warm_start", &Options::warm_start)
       .def_readwrite("verbose", &Options::verbose)
       .def_readwrite("verbose_interval", &Options::verbose_interval)
-      .def_readwrite("online", &Options::online);
+      .def_readwrite("online", &Options::online)
+      .def_readwrite("missing", &Options::missing);
 
   py::class_<InitOverrides>(m, "InitOverrides")
       .def(py::init<>())
