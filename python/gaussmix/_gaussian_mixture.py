@@ -297,7 +297,201 @@ def check_initial_values(estimator, n_features):
 # --- the estimator -------------------------------------------------------------------------------
 
 
-class GaussianMixture(DensityMixin, BaseEstimator):
+def common_constraints():
+    """scikit-learn 1.2's _parameter_constraints of its mixture base class, plus n_jobs (gaussmix):
+    what GaussianMixture and BayesianGaussianMixture share. ImportError without _param_validation."""
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval, StrOptions
+
+    return {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_METHODS))],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "n_jobs": [Integral, None],
+    }
+
+
+class MixtureBase(DensityMixin, BaseEstimator):
+    """What GaussianMixture and BayesianGaussianMixture share: the checks of X, fit / fit_predict
+    around the subclass's _fit, the scoring methods and their fast path, sample, the point-parameter
+    attributes (weights_, means_, covariances_, precisions_*, converged_, n_iter_, lower_bound_) and
+    pickling. A subclass gives _check_params, _fit and _core_model (the C++ model behind its
+    attributes, rebuilt from them after unpickling)."""
+
+    # --- input checks ---
+
+    def _check_X(self, X, *, reset, ensure_min_samples=1, allow_nan=None):
+        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32.
+
+        allow_nan: NaN passes (as missing values; Inf still fails); None: when missing="marginalise"."""
+        if allow_nan is None:
+            allow_nan = getattr(self, "missing", "reject") == "marginalise"
+        if HAVE_SKLEARN:
+            X = self._validate_data(
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=ensure_min_samples,
+                reset=reset,
+                force_all_finite="allow-nan" if allow_nan else True,
+            )
+        else:
+            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples, allow_nan=allow_nan)
+            if reset:
+                self.n_features_in_ = X.shape[1]
+            elif X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input."
+                )
+        return X
+
+    def _is_fitted(self):
+        return hasattr(self, "converged_")
+
+    def _scoring_input(self, X):
+        """Checks fitted state and X; returns (core model, C-contiguous X in the model's dtype)."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        dtype = self.means_.dtype
+        X = c_array(X if X.dtype == dtype else X.astype(dtype))
+        return self._core_model(), X
+
+    def _fast_model(self, X):
+        """The C++ model when X can go to it as is, else None (then _scoring_input checks X).
+
+        The fast path of predict & c. on small data, where scikit-learn's generic checks would cost
+        several times the computation: X is a plain numpy array, 2-D, C-contiguous, of the model's
+        dtype, with at least one row and n_features_in_ columns; the model was fitted without feature
+        names (else scikit-learn's warnings apply) and its C++ model is current. Finiteness is left
+        to the C++ call, which checks every value; on any ValueError from it the caller goes the
+        slow way, so bad input still gets scikit-learn's message."""
+        if type(X) is not np.ndarray:
+            return None
+        state = self.__dict__
+        cached = state.get("_gaussmix_core")
+        if cached is None or "feature_names_in_" in state:
+            return None
+        means = state.get("means_")
+        if (
+            cached[0] != (id(state.get("weights_")), id(means), id(state.get("covariances_")))
+            or X.ndim != 2
+            or X.dtype != means.dtype
+            or X.shape[0] == 0
+            or X.shape[1] != state.get("n_features_in_")
+            or not X.flags.c_contiguous
+        ):
+            return None
+        return cached[1]
+
+    def _score_call(self, method, X):
+        """_core model `method` on X: the fast path when X qualifies (_fast_model), else the full
+        checks first. A ValueError on the fast path (NaN or Inf in X, or the library's own checks)
+        repeats the call the slow way, which raises scikit-learn's error for bad input."""
+        model = self._fast_model(X)
+        if model is not None:
+            try:
+                return getattr(model, method)(X)
+            except ValueError:
+                pass
+        model, X = self._scoring_input(X)
+        return getattr(model, method)(X)
+
+    def _set_fitted(self, model, result, dtype):
+        """Fitted attributes from a C++ model and its FitResult tuple."""
+        converged, n_iter, lower_bound, _history = result
+        K = self.n_components
+        d = model.n_features()
+        stack = np.asarray(model.covariances()).reshape(K, d, d)
+        self.weights_ = np.asarray(model.weights(), dtype=dtype)
+        self.means_ = np.asarray(model.means())
+        self.covariances_ = covariances_to_sklearn(stack, self.covariance_type)
+        prec_chol = precisions_cholesky_from(
+            covariances_to_sklearn(stack.astype(np.float64), self.covariance_type), self.covariance_type
+        )
+        self.precisions_cholesky_ = prec_chol.astype(dtype, copy=False)
+        self.precisions_ = precisions_from_cholesky(prec_chol, self.covariance_type).astype(dtype, copy=False)
+        self.converged_ = bool(converged)
+        self.n_iter_ = int(n_iter)
+        self.lower_bound_ = float(lower_bound)
+        self.__dict__.pop("_gaussmix_online", None)
+        self.__dict__["_gaussmix_core"] = ((id(self.weights_), id(self.means_), id(self.covariances_)), model)
+
+    def __getstate__(self):
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
+        state = dict(state)
+        cached = state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
+        if cached is not None and cached[0] == (id(self.weights_), id(self.means_), id(self.covariances_)):
+            self._save_model_state(state, cached[1])
+        return state
+
+    def _save_model_state(self, state, model):
+        """Adds to a pickled state what the fitted attributes do not hold (a subclass hook)."""
+
+    # --- fitting ---
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fits the mixture by EM (``n_init`` runs, the best lower bound kept).
+
+        sample_weight: optional non-negative weight per row (a weight of 2 counts a row twice)."""
+        self._fit(X, sample_weight)
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fits, then returns the most probable component of each row of X."""
+        self._fit(X, sample_weight)
+        return self.predict(X)
+
+    def score_samples(self, X):
+        """Log density log p(x) of each row of X (n,)."""
+        return self._score_call("score_samples", X)
+
+    def score(self, X, y=None):
+        """Mean log density per row of X."""
+        log_density = self.score_samples(X)
+        # What ndarray.mean computes (numpy's _mean: the pairwise sum, divided, in the array's
+        # type), without its ~5 us of generic handling.
+        total = np.add.reduce(log_density)
+        return total.dtype.type(total / log_density.shape[0])
+
+    def predict(self, X):
+        """Most probable component of each row of X (n,)."""
+        return self._score_call("predict", X).astype(np.int64, copy=False)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each row of X (n, n_components)."""
+        return self._score_call("predict_proba", X)
+
+    def sample(self, n_samples=1):
+        """n_samples rows drawn from the mixture, grouped by component as scikit-learn returns them;
+        returns (X, y). The draw is seeded from random_state (see seed_from_random_state)."""
+        check_is_fitted(self)
+        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(
+                "Invalid value for 'n_samples': %d . The sampling requires at least one sample." % n_samples
+            )
+        X, labels = self._core_model().sample(int(n_samples), seed_from_random_state(self.random_state))
+        order = np.argsort(labels, kind="stable")
+        return X[order], labels[order].astype(np.int64, copy=False)
+
+    def _warn_not_converged(self, warm):
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Initialization %d did not converge. Try different init parameters, or increase max_iter, "
+                "tol or check for degenerate data." % (1 if warm else self.n_init),
+                ConvergenceWarning,
+            )
+
+
+class GaussianMixture(MixtureBase):
     """Gaussian mixture fitted by EM: scikit-learn 1.2's ``sklearn.mixture.GaussianMixture``, computed
     by the gaussmix C++ library. Same constructor arguments, methods and fitted attributes; in
     addition ``sample_weight`` in :meth:`fit`, ``n_jobs`` (OpenMP threads; results are bit-identical
@@ -310,21 +504,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             from sklearn.utils._param_validation import Interval, StrOptions
 
             _parameter_constraints = {
-                "n_components": [Interval(Integral, 1, None, closed="left")],
-                "tol": [Interval(Real, 0.0, None, closed="left")],
-                "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-                "max_iter": [Interval(Integral, 0, None, closed="left")],
-                "n_init": [Interval(Integral, 1, None, closed="left")],
-                "init_params": [StrOptions(set(INIT_METHODS))],
-                "random_state": ["random_state"],
-                "warm_start": ["boolean"],
-                "verbose": ["verbose"],
-                "verbose_interval": [Interval(Integral, 1, None, closed="left")],
-                "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+                **common_constraints(),
                 "weights_init": ["array-like", None],
                 "means_init": ["array-like", None],
                 "precisions_init": ["array-like", None],
-                "n_jobs": [Integral, None],
                 "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
                 "learning_offset": [Interval(Real, 0.0, None, closed="left")],
                 "learning_rate": [Interval(Real, 0.0, 1.0, closed="right"), None],
@@ -383,33 +566,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.first_batch_max_iter = first_batch_max_iter
         self.missing = missing
 
-    # --- input checks ---
-
-    def _check_X(self, X, *, reset, ensure_min_samples=1, allow_nan=None):
-        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32.
-
-        allow_nan: NaN passes (as missing values; Inf still fails); None: when missing="marginalise"."""
-        if allow_nan is None:
-            allow_nan = getattr(self, "missing", "reject") == "marginalise"
-        if HAVE_SKLEARN:
-            X = self._validate_data(
-                X,
-                dtype=[np.float64, np.float32],
-                ensure_min_samples=ensure_min_samples,
-                reset=reset,
-                force_all_finite="allow-nan" if allow_nan else True,
-            )
-        else:
-            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples, allow_nan=allow_nan)
-            if reset:
-                self.n_features_in_ = X.shape[1]
-            elif X.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
-                )
-        return X
-
     def _check_params(self):
         if HAVE_SKLEARN and hasattr(self, "_parameter_constraints"):
             # scikit-learn's _validate_params costs ~0.3 ms a fit (a signature inspection, constraint
@@ -447,59 +603,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return all(v is None or type(v) in (np.ndarray, list, tuple) for v in
                    (self.weights_init, self.means_init, self.precisions_init))
 
-    def _is_fitted(self):
-        return hasattr(self, "converged_")
-
-    def _scoring_input(self, X):
-        """Checks fitted state and X; returns (core model, C-contiguous X in the model's dtype)."""
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        dtype = self.means_.dtype
-        X = c_array(X if X.dtype == dtype else X.astype(dtype))
-        return self._core_model(), X
-
-    def _fast_model(self, X):
-        """The C++ model when X can go to it as is, else None (then _scoring_input checks X).
-
-        The fast path of predict & c. on small data, where scikit-learn's generic checks would cost
-        several times the computation: X is a plain numpy array, 2-D, C-contiguous, of the model's
-        dtype, with at least one row and n_features_in_ columns; the model was fitted without feature
-        names (else scikit-learn's warnings apply) and its C++ model is current. Finiteness is left
-        to the C++ call, which checks every value; on any ValueError from it the caller goes the
-        slow way, so bad input still gets scikit-learn's message."""
-        if type(X) is not np.ndarray:
-            return None
-        state = self.__dict__
-        cached = state.get("_gaussmix_core")
-        if cached is None or "feature_names_in_" in state:
-            return None
-        means = state.get("means_")
-        if (
-            cached[0] != (id(state.get("weights_")), id(means), id(state.get("covariances_")))
-            or X.ndim != 2
-            or X.dtype != means.dtype
-            or X.shape[0] == 0
-            or X.shape[1] != state.get("n_features_in_")
-            or not X.flags.c_contiguous
-        ):
-            return None
-        return cached[1]
-
-    def _score_call(self, method, X):
-        """_core model `method` on X: the fast path when X qualifies (_fast_model), else the full
-        checks first. A ValueError on the fast path (NaN or Inf in X, or the library's own checks)
-        repeats the call the slow way, which raises scikit-learn's error for bad input."""
-        model = self._fast_model(X)
-        if model is not None:
-            try:
-                return getattr(model, method)(X)
-            except ValueError:
-                pass
-        model, X = self._scoring_input(X)
-        return getattr(model, method)(X)
-
-    # --- the C++ model ---
-
     def _core_model(self):
         """The C++ model behind the fitted attributes; rebuilt from them after unpickling or when
         weights_ / means_ / covariances_ were replaced by hand."""
@@ -522,50 +625,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             model.set_online_state(*online)
         self.__dict__["_gaussmix_core"] = (key, model)
         return model
-
-    def _set_fitted(self, model, result, dtype):
-        """Fitted attributes from a C++ model and its FitResult tuple."""
-        converged, n_iter, lower_bound, _history = result
-        K = self.n_components
-        d = model.n_features()
-        stack = np.asarray(model.covariances()).reshape(K, d, d)
-        self.weights_ = np.asarray(model.weights(), dtype=dtype)
-        self.means_ = np.asarray(model.means())
-        self.covariances_ = covariances_to_sklearn(stack, self.covariance_type)
-        prec_chol = precisions_cholesky_from(
-            covariances_to_sklearn(stack.astype(np.float64), self.covariance_type), self.covariance_type
-        )
-        self.precisions_cholesky_ = prec_chol.astype(dtype, copy=False)
-        self.precisions_ = precisions_from_cholesky(prec_chol, self.covariance_type).astype(dtype, copy=False)
-        self.converged_ = bool(converged)
-        self.n_iter_ = int(n_iter)
-        self.lower_bound_ = float(lower_bound)
-        self.__dict__.pop("_gaussmix_online", None)
-        self.__dict__["_gaussmix_core"] = ((id(self.weights_), id(self.means_), id(self.covariances_)), model)
-
-    def __getstate__(self):
-        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
-        state = dict(state)
-        cached = state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
-        if cached is not None and cached[0] == (id(self.weights_), id(self.means_), id(self.covariances_)):
-            online = cached[1].online_state()  # partial_fit's running statistics, if any
-            if online is not None:
-                state["_gaussmix_online"] = online
-        return state
-
-    # --- fitting ---
-
-    def fit(self, X, y=None, sample_weight=None):
-        """Fits the mixture by EM (``n_init`` runs, the best lower bound kept).
-
-        sample_weight: optional non-negative weight per row (a weight of 2 counts a row twice)."""
-        self._fit(X, sample_weight)
-        return self
-
-    def fit_predict(self, X, y=None, sample_weight=None):
-        """Fits, then returns the most probable component of each row of X."""
-        self._fit(X, sample_weight)
-        return self.predict(X)
 
     def partial_fit(self, X, y=None, sample_weight=None):
         """One online (stepwise) EM update from the batch X (gaussmix only).
@@ -641,35 +700,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 options, X, weights, threads_from_n_jobs(self.n_jobs), previous, previous_lower_bound, init
             )
         self._set_fitted(model, result, X.dtype)
-        if not self.converged_ and self.max_iter > 0:
-            warnings.warn(
-                "Initialization %d did not converge. Try different init parameters, or increase max_iter, "
-                "tol or check for degenerate data." % (1 if warm else self.n_init),
-                ConvergenceWarning,
-            )
+        self._warn_not_converged(warm)
         return self
-
-    # --- scoring ---
-
-    def score_samples(self, X):
-        """Log density log p(x) of each row of X (n,)."""
-        return self._score_call("score_samples", X)
-
-    def score(self, X, y=None):
-        """Mean log density per row of X."""
-        log_density = self.score_samples(X)
-        # What ndarray.mean computes (numpy's _mean: the pairwise sum, divided, in the array's
-        # type), without its ~5 us of generic handling.
-        total = np.add.reduce(log_density)
-        return total.dtype.type(total / log_density.shape[0])
-
-    def predict(self, X):
-        """Most probable component of each row of X (n,)."""
-        return self._score_call("predict", X).astype(np.int64, copy=False)
-
-    def predict_proba(self, X):
-        """Posterior probability of each component for each row of X (n, n_components)."""
-        return self._score_call("predict_proba", X)
 
     def impute(self, X):
         """X with each NaN replaced by its conditional expectation given the row's observed entries
@@ -682,18 +714,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         dtype = self.means_.dtype
         X = c_array(X if X.dtype == dtype else X.astype(dtype))
         return self._core_model().impute(X)
-
-    def sample(self, n_samples=1):
-        """n_samples rows drawn from the mixture, grouped by component as scikit-learn returns them;
-        returns (X, y). The draw is seeded from random_state (see seed_from_random_state)."""
-        check_is_fitted(self)
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise ValueError(
-                "Invalid value for 'n_samples': %d . The sampling requires at least one sample." % n_samples
-            )
-        X, labels = self._core_model().sample(int(n_samples), seed_from_random_state(self.random_state))
-        order = np.argsort(labels, kind="stable")
-        return X[order], labels[order].astype(np.int64, copy=False)
 
     def _n_parameters(self):
         """Free parameters of the model (scikit-learn's private name, used by bic and aic)."""
@@ -709,3 +729,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _more_tags(self):
         return {"preserves_dtype": [np.float64, np.float32], "allow_nan": self.missing == "marginalise"}
+
+    def _save_model_state(self, state, model):
+        online = model.online_state()  # partial_fit's running statistics, if any
+        if online is not None:
+            state["_gaussmix_online"] = online

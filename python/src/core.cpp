@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // gaussmix._core: the thin compiled layer under the Python package. It holds the C++ calls only;
-// argument checking, scikit-learn's names and attribute shapes live in gaussmix/_gaussian_mixture.py.
+// argument checking, scikit-learn's names and attribute shapes live in gaussmix/_gaussian_mixture.py
+// (GaussianMixture: Model64 / Model32) and gaussmix/_bayesian_mixture.py (BayesianGaussianMixture:
+// BayesModel64, float64 only, so that the library's variational members are instantiated once).
 //
 // Arrays cross as Eigen::Ref<const row-major matrix> with noconvert(): a C-contiguous array of the
 // model's scalar type is read in place, anything else is refused (the Python layer converts once,
@@ -326,6 +328,102 @@ class Model {
   Mixture model_;
 };
 
+// K dense d x d matrices as one (K*d) x d stack (the Python layer reshapes and reduces to the type's shape).
+template <typename Matrix>
+RowMatrix<typename Matrix::Scalar> stack(const std::vector<Matrix>& matrices) {
+  const Eigen::Index K = static_cast<Eigen::Index>(matrices.size()), d = K ? matrices[0].rows() : 0;
+  RowMatrix<typename Matrix::Scalar> out(K * d, d);
+  for (Eigen::Index k = 0; k < K; ++k) out.middleRows(k * d, d) = matrices[static_cast<std::size_t>(k)];
+  return out;
+}
+
+/// The variational mixture (scikit-learn's BayesianGaussianMixture), float64 only: the Python layer
+/// converts float32 input once (one instantiation of the library's members instead of two).
+class BayesModel {
+ public:
+  using Mixture = gaussmix::BayesianGaussianMixture<double>;
+
+  BayesModel(const Options& options, const gaussmix::BayesianPriors& priors) : model_(options, priors) {}
+
+  // Fits a new model; with options.warm_start and a fitted `previous`, continues from its posterior
+  // (and its lower bound, as scikit-learn's warm start does).
+  static std::pair<std::shared_ptr<BayesModel>, py::tuple> fit(Options options, const gaussmix::BayesianPriors& priors,
+                                                               RowRef<double> X, std::optional<WeightRef> sample_weight,
+                                                               int threads, const BayesModel* previous) {
+    VerboseSink sink(options);
+    auto next = std::make_shared<BayesModel>(options, priors);
+    FitResult result;
+    {
+      py::gil_scoped_release release;
+      ThreadCount scope(threads);
+      if (options.warm_start && previous && previous->model_.is_fitted()) next->take_posterior(previous->model_);
+      result = sample_weight ? next->model_.fit(X, *sample_weight) : next->model_.fit(X);
+    }
+    return {next, fit_result(result)};
+  }
+
+  // scikit-learn's _initialize(X, resp): the priors resolved from X, the posterior from resp (m_step
+  // on an unfitted model); a warm-started fit continues from it.
+  static std::shared_ptr<BayesModel> initialize(const Options& options, const gaussmix::BayesianPriors& priors,
+                                                RowRef<double> X, const Eigen::MatrixXd& resp) {
+    auto next = std::make_shared<BayesModel>(options, priors);
+    py::gil_scoped_release release;
+    next->model_.m_step(X, resp);
+    return next;
+  }
+
+  // A model from its posterior (unpickling): the library's set_posterior.
+  static std::shared_ptr<BayesModel> from_posterior(const Options& options, const gaussmix::BayesianPriors& priors,
+                                                    const Eigen::MatrixXd& weight_concentration,
+                                                    const Eigen::VectorXd& mean_precision,
+                                                    const Eigen::VectorXd& degrees_of_freedom,
+                                                    const Eigen::MatrixXd& means,
+                                                    const std::vector<Eigen::MatrixXd>& covariances,
+                                                    const gaussmix::BayesianPriors& resolved, double lower_bound) {
+    auto next = std::make_shared<BayesModel>(options, priors);
+    next->model_.set_posterior(weight_concentration, mean_precision, degrees_of_freedom, means, covariances, resolved,
+                               lower_bound);
+    return next;
+  }
+
+  Eigen::VectorXd weights() const { return model_.weights(); }
+  RowMatrix<double> means() const { return model_.means(); }
+  RowMatrix<double> covariances() const { return stack(model_.covariances()); }
+  Eigen::MatrixXd weight_concentration() const { return model_.weight_concentration(); }
+  Eigen::VectorXd mean_precision() const { return model_.mean_precision(); }
+  Eigen::VectorXd degrees_of_freedom() const { return model_.degrees_of_freedom(); }
+  gaussmix::BayesianPriors resolved_priors() const { return model_.resolved_priors(); }
+  double lower_bound() const { return model_.lower_bound(); }
+  int n_features() const { return model_.n_features(); }
+
+  Eigen::VectorXd score_samples(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.score_samples(X);
+  }
+  Eigen::VectorXi predict(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.predict(X);
+  }
+  Mixture::Responsibilities predict_proba(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.predict_proba(X);
+  }
+  std::pair<RowMatrix<double>, Eigen::VectorXi> sample(Eigen::Index n, std::uint64_t seed) const {
+    py::gil_scoped_release release;
+    Eigen::VectorXi labels;
+    RowMatrix<double> X = model_.sample(n, seed, labels);
+    return {std::move(X), std::move(labels)};
+  }
+
+ private:
+  void take_posterior(const Mixture& other) {
+    model_.set_posterior(other.weight_concentration(), other.mean_precision(), other.degrees_of_freedom(),
+                         other.means(), other.covariances(), other.resolved_priors(), other.lower_bound());
+  }
+
+  Mixture model_;
+};
+
 // Streams a raw binary file of float32 or float64 rows through fit_source, fitted in that type.
 template <typename FileScalar, typename Scalar>
 std::pair<std::shared_ptr<Model<Scalar>>, py::tuple> fit_file(Options options, const std::string& path,
@@ -444,6 +542,41 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("weights", &InitOverrides::weights)
       .def_readwrite("means", &InitOverrides::means)
       .def_readwrite("covariances", &InitOverrides::covariances);
+
+  py::enum_<gaussmix::WeightPrior>(m, "WeightPrior")
+      .value("DirichletProcess", gaussmix::WeightPrior::DirichletProcess)
+      .value("DirichletDistribution", gaussmix::WeightPrior::DirichletDistribution);
+  using gaussmix::BayesianPriors;
+  py::class_<BayesianPriors>(m, "BayesianPriors")
+      .def(py::init<>())
+      .def_readwrite("weight_prior", &BayesianPriors::weight_prior)
+      .def_readwrite("weight_concentration", &BayesianPriors::weight_concentration)
+      .def_readwrite("mean_precision", &BayesianPriors::mean_precision)
+      .def_readwrite("mean", &BayesianPriors::mean)
+      .def_readwrite("degrees_of_freedom", &BayesianPriors::degrees_of_freedom)
+      .def_readwrite("covariance", &BayesianPriors::covariance);
+
+  py::class_<BayesModel, std::shared_ptr<BayesModel>>(m, "BayesModel64")
+      .def_static("fit", &BayesModel::fit, py::arg("options"), py::arg("priors"), py::arg("X").noconvert(),
+                  py::arg("sample_weight").noconvert(), py::arg("threads"), py::arg("previous"))
+      .def_static("initialize", &BayesModel::initialize, py::arg("options"), py::arg("priors"),
+                  py::arg("X").noconvert(), py::arg("resp"))
+      .def_static("from_posterior", &BayesModel::from_posterior, py::arg("options"), py::arg("priors"),
+                  py::arg("weight_concentration"), py::arg("mean_precision"), py::arg("degrees_of_freedom"),
+                  py::arg("means"), py::arg("covariances"), py::arg("resolved"), py::arg("lower_bound"))
+      .def("weights", &BayesModel::weights)
+      .def("means", &BayesModel::means)
+      .def("covariances", &BayesModel::covariances)
+      .def("weight_concentration", &BayesModel::weight_concentration)
+      .def("mean_precision", &BayesModel::mean_precision)
+      .def("degrees_of_freedom", &BayesModel::degrees_of_freedom)
+      .def("resolved_priors", &BayesModel::resolved_priors)
+      .def("lower_bound", &BayesModel::lower_bound)
+      .def("n_features", &BayesModel::n_features)
+      .def("score_samples", &BayesModel::score_samples, py::arg("X").noconvert())
+      .def("predict", &BayesModel::predict, py::arg("X").noconvert())
+      .def("predict_proba", &BayesModel::predict_proba, py::arg("X").noconvert())
+      .def("sample", &BayesModel::sample, py::arg("n"), py::arg("seed"));
 
   bind_model<double>(m, "Model64");
   bind_model<float>(m, "Model32");
