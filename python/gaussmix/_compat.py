@@ -86,8 +86,11 @@ except ImportError:  # numpy-only mode
         return sample_weight
 
 
-def check_array_numpy(X, *, dtype_keep=(np.float64, np.float32), ensure_min_samples=1, ensure_finite=True):
-    """numpy-only X check: 2-D, numeric, finite, float64 or float32 (others become float64)."""
+def check_array_numpy(
+    X, *, dtype_keep=(np.float64, np.float32), ensure_min_samples=1, ensure_finite=True, allow_nan=False
+):
+    """numpy-only X check: 2-D, numeric, finite (or, with allow_nan, NaN or finite), float64 or
+    float32 (others become float64)."""
     X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         if X.dtype.kind == "c":
@@ -107,6 +110,8 @@ def check_array_numpy(X, *, dtype_keep=(np.float64, np.float32), ensure_min_samp
         )
     if X.shape[1] < 1:
         raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
-    if ensure_finite and not np.isfinite(X).all():
+    if ensure_finite and allow_nan and np.isinf(X).any():
+        raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+    if ensure_finite and not allow_nan and not np.isfinite(X).all():
         raise ValueError("Input X contains NaN or infinity.")
     return X

@@ -4,6 +4,7 @@ The class only translates: scikit-learn's argument names and checks, attribute n
 Every computation is one call into gaussmix._core with the GIL released. Shared pieces (argument
 checks, random_state -> seed, n_jobs -> threads, the attribute layout) are module functions so that
 BayesianGaussianMixture, partial_fit and missing values can reuse them."""
+import contextlib
 import numbers
 import os
 import warnings
@@ -35,6 +36,8 @@ INIT_METHODS = {
     "random": _core.InitMethod.Random,
     "random_from_data": _core.InitMethod.RandomFromData,
 }
+# The constructor's missing= values -> Options::missing.
+MISSING_VALUES = {"reject": _core.MissingValues.Reject, "marginalise": _core.MissingValues.Marginalise}
 # scikit-learn's message for a covariance that is not positive definite.
 ESTIMATE_PRECISION_ERROR = (
     "Fitting the mixture model failed because some components have ill-defined empirical covariance (for instance "
@@ -121,6 +124,45 @@ def check_common_params(estimator):
     threads_from_n_jobs(p.n_jobs)
 
 
+def check_online_params(estimator):
+    """The checks of GaussianMixture's partial_fit settings (learning_decay, learning_offset,
+    learning_rate, first_batch_n_init, first_batch_max_iter), in scikit-learn's words."""
+    p = estimator
+
+    def real(v):
+        return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+    def integral(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if not (real(p.learning_decay) and 0.5 < p.learning_decay <= 1):
+        raise _interval_error(p, "learning_decay", p.learning_decay, "a float in the range (0.5, 1.0]")
+    if not (real(p.learning_offset) and 0 <= p.learning_offset < float("inf")):
+        raise _interval_error(p, "learning_offset", p.learning_offset, "a float in the range [0.0, inf)")
+    if not (p.learning_rate is None or (real(p.learning_rate) and 0 < p.learning_rate <= 1)):
+        raise _interval_error(p, "learning_rate", p.learning_rate, "a float in the range (0.0, 1.0] or None")
+    if not (p.first_batch_n_init is None or (integral(p.first_batch_n_init) and p.first_batch_n_init >= 1)):
+        raise _interval_error(p, "first_batch_n_init", p.first_batch_n_init, "an int in the range [1, inf) or None")
+    if not (integral(p.first_batch_max_iter) and p.first_batch_max_iter >= 1):
+        raise _interval_error(p, "first_batch_max_iter", p.first_batch_max_iter, "an int in the range [1, inf)")
+
+
+def check_missing_param(estimator):
+    if not isinstance(estimator.missing, str) or estimator.missing not in MISSING_VALUES:
+        raise _interval_error(estimator, "missing", estimator.missing, f"a str among {sorted(MISSING_VALUES)}")
+
+
+def online_options(estimator, options):
+    """Sets options.online (Options::online, partial_fit's step sizes) from the estimator's arguments."""
+    online = options.online
+    online.step_decay = float(estimator.learning_decay)
+    online.step_offset = float(estimator.learning_offset)
+    online.constant_step = None if estimator.learning_rate is None else float(estimator.learning_rate)
+    online.first_batch_n_init = 0 if estimator.first_batch_n_init is None else int(estimator.first_batch_n_init)
+    online.first_batch_max_iter = int(estimator.first_batch_max_iter)
+    return options
+
+
 def base_options(estimator, seed):
     """_core.Options from the common constructor arguments."""
     o = _core.Options()
@@ -194,6 +236,18 @@ def covariances_from_precisions(precisions, covariance_type, n_components, n_fea
     return covariances_to_dense(1.0 / p, covariance_type, n_components, n_features)
 
 
+@contextlib.contextmanager
+def precision_error_as_sklearn():
+    """A covariance that is not positive definite: scikit-learn's sentence first (so code matching
+    its message still matches), then gaussmix's naming the component."""
+    try:
+        yield
+    except _core.NumericalError as error:
+        if "positive definite" not in str(error):
+            raise
+        raise _core.NumericalError(f"{ESTIMATE_PRECISION_ERROR} ({error})") from None
+
+
 def _check_shape(param, shape, name):
     if param.shape != shape:
         raise ValueError(f"The parameter '{name}' should have the shape of {shape}, but got {param.shape}")
@@ -243,84 +297,54 @@ def check_initial_values(estimator, n_features):
 # --- the estimator -------------------------------------------------------------------------------
 
 
-class GaussianMixture(DensityMixin, BaseEstimator):
-    """Gaussian mixture fitted by EM: scikit-learn 1.2's ``sklearn.mixture.GaussianMixture``, computed
-    by the gaussmix C++ library. Same constructor arguments, methods and fitted attributes; in
-    addition ``sample_weight`` in :meth:`fit`, ``n_jobs`` (OpenMP threads; results are bit-identical
-    for any count) and float32 input fitted in float32. See docs/python.md."""
+def common_constraints():
+    """scikit-learn 1.2's _parameter_constraints of its mixture base class, plus n_jobs (gaussmix):
+    what GaussianMixture and BayesianGaussianMixture share. ImportError without _param_validation."""
+    from numbers import Integral, Real
 
-    if HAVE_SKLEARN:
-        try:  # scikit-learn's own checks and messages; check_common_params repeats them without it
-            from numbers import Integral, Real
+    from sklearn.utils._param_validation import Interval, StrOptions
 
-            from sklearn.utils._param_validation import Interval, StrOptions
+    return {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [StrOptions(set(INIT_METHODS))],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "n_jobs": [Integral, None],
+    }
 
-            _parameter_constraints = {
-                "n_components": [Interval(Integral, 1, None, closed="left")],
-                "tol": [Interval(Real, 0.0, None, closed="left")],
-                "reg_covar": [Interval(Real, 0.0, None, closed="left")],
-                "max_iter": [Interval(Integral, 0, None, closed="left")],
-                "n_init": [Interval(Integral, 1, None, closed="left")],
-                "init_params": [StrOptions(set(INIT_METHODS))],
-                "random_state": ["random_state"],
-                "warm_start": ["boolean"],
-                "verbose": ["verbose"],
-                "verbose_interval": [Interval(Integral, 1, None, closed="left")],
-                "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
-                "weights_init": ["array-like", None],
-                "means_init": ["array-like", None],
-                "precisions_init": ["array-like", None],
-                "n_jobs": [Integral, None],
-            }
-            del Integral, Real, Interval, StrOptions
-        except ImportError:  # a scikit-learn without _param_validation
-            pass
 
-    def __init__(
-        self,
-        n_components=1,
-        *,
-        covariance_type="full",
-        tol=1e-3,
-        reg_covar=1e-6,
-        max_iter=100,
-        n_init=1,
-        init_params="kmeans",
-        weights_init=None,
-        means_init=None,
-        precisions_init=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        verbose_interval=10,
-        n_jobs=None,
-    ):
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
-        self.n_jobs = n_jobs
+class MixtureBase(DensityMixin, BaseEstimator):
+    """What GaussianMixture and BayesianGaussianMixture share: the checks of X, fit / fit_predict
+    around the subclass's _fit, the scoring methods and their fast path, sample, the point-parameter
+    attributes (weights_, means_, covariances_, precisions_*, converged_, n_iter_, lower_bound_) and
+    pickling. A subclass gives _check_params, _fit and _core_model (the C++ model behind its
+    attributes, rebuilt from them after unpickling)."""
 
     # --- input checks ---
 
-    def _check_X(self, X, *, reset, ensure_min_samples=1):
-        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32."""
+    def _check_X(self, X, *, reset, ensure_min_samples=1, allow_nan=None):
+        """X as scikit-learn checks it (feature names, n_features_in_, finiteness), float64 or float32.
+
+        allow_nan: NaN passes (as missing values; Inf still fails); None: when missing="marginalise"."""
+        if allow_nan is None:
+            allow_nan = getattr(self, "missing", "reject") == "marginalise"
         if HAVE_SKLEARN:
             X = self._validate_data(
-                X, dtype=[np.float64, np.float32], ensure_min_samples=ensure_min_samples, reset=reset
+                X,
+                dtype=[np.float64, np.float32],
+                ensure_min_samples=ensure_min_samples,
+                reset=reset,
+                force_all_finite="allow-nan" if allow_nan else True,
             )
         else:
-            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples)
+            X = check_array_numpy(X, ensure_min_samples=ensure_min_samples, allow_nan=allow_nan)
             if reset:
                 self.n_features_in_ = X.shape[1]
             elif X.shape[1] != self.n_features_in_:
@@ -329,33 +353,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     f"{self.n_features_in_} features as input."
                 )
         return X
-
-    def _check_params(self):
-        if HAVE_SKLEARN and hasattr(self, "_parameter_constraints"):
-            # scikit-learn's _validate_params costs ~0.3 ms a fit (a signature inspection, constraint
-            # objects): skipped when the cheaper check_common_params accepts parameters that
-            # scikit-learn surely accepts too; otherwise it runs first, for its error and message.
-            if self._sklearn_surely_accepts():
-                try:
-                    check_common_params(self)
-                    return
-                except ValueError:
-                    pass
-            self._validate_params()
-        check_common_params(self)
-
-    def _sklearn_surely_accepts(self):
-        """Whether _parameter_constraints accept the parameters that check_common_params does not
-        look at or accepts more widely than scikit-learn: random_state (scikit-learn: [0, 2**32 - 1])
-        and the *_init arrays. check_common_params is stricter than the constraints in every other
-        parameter. Only for this class: a subclass may have other parameters or constraints."""
-        if type(self) is not GaussianMixture:
-            return False
-        rs = self.random_state
-        if not (rs is None or isinstance(rs, np.random.RandomState) or (type(rs) is int and 0 <= rs < 2**32)):
-            return False
-        return all(v is None or type(v) in (np.ndarray, list, tuple) for v in
-                   (self.weights_init, self.means_init, self.precisions_init))
 
     def _is_fitted(self):
         return hasattr(self, "converged_")
@@ -408,27 +405,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         model, X = self._scoring_input(X)
         return getattr(model, method)(X)
 
-    # --- the C++ model ---
-
-    def _core_model(self):
-        """The C++ model behind the fitted attributes; rebuilt from them after unpickling or when
-        weights_ / means_ / covariances_ were replaced by hand."""
-        key = (id(self.weights_), id(self.means_), id(self.covariances_))
-        cached = self.__dict__.get("_gaussmix_core")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        d = self.means_.shape[1]
-        options = base_options(self, 0)
-        model_class = _MODEL_CLASSES[np.dtype(self.means_.dtype)]
-        model = model_class.from_parameters(
-            options,
-            np.asarray(self.weights_, dtype=np.float64),
-            np.asarray(self.means_, dtype=np.float64),
-            covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
-        )
-        self.__dict__["_gaussmix_core"] = (key, model)
-        return model
-
     def _set_fitted(self, model, result, dtype):
         """Fitted attributes from a C++ model and its FitResult tuple."""
         converged, n_iter, lower_bound, _history = result
@@ -446,13 +422,19 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.converged_ = bool(converged)
         self.n_iter_ = int(n_iter)
         self.lower_bound_ = float(lower_bound)
+        self.__dict__.pop("_gaussmix_online", None)
         self.__dict__["_gaussmix_core"] = ((id(self.weights_), id(self.means_), id(self.covariances_)), model)
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
         state = dict(state)
-        state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
+        cached = state.pop("_gaussmix_core", None)  # rebuilt from the fitted attributes on first use
+        if cached is not None and cached[0] == (id(self.weights_), id(self.means_), id(self.covariances_)):
+            self._save_model_state(state, cached[1])
         return state
+
+    def _save_model_state(self, state, model):
+        """Adds to a pickled state what the fitted attributes do not hold (a subclass hook)."""
 
     # --- fitting ---
 
@@ -467,54 +449,6 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fits, then returns the most probable component of each row of X."""
         self._fit(X, sample_weight)
         return self.predict(X)
-
-    def _fit(self, X, sample_weight):
-        self._check_params()
-        X = self._check_X(X, reset=True, ensure_min_samples=2)
-        n, d = X.shape
-        if n < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components but got n_components = %d, n_samples = %d"
-                % (self.n_components, n)
-            )
-        init = check_initial_values(self, d)
-        weights = None
-        if sample_weight is not None:
-            weights = c_array(_check_sample_weight(sample_weight, X, dtype=np.float64).astype(np.float64, copy=False))
-        X = c_array(X)
-        model_class = _MODEL_CLASSES[X.dtype]
-        previous = None
-        warm = self.warm_start and self._is_fitted()
-        if warm:
-            previous = self._core_model()
-            if not isinstance(previous, model_class):  # warm start across dtypes: same parameters
-                previous = model_class.from_parameters(
-                    base_options(self, 0),
-                    np.asarray(self.weights_, dtype=np.float64),
-                    np.asarray(self.means_, dtype=np.float64),
-                    covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
-                )
-        options = base_options(self, seed_from_random_state(self.random_state))
-        previous_lower_bound = self.lower_bound_ if warm else float("nan")
-        try:
-            model, result = model_class.fit(
-                options, X, weights, threads_from_n_jobs(self.n_jobs), previous, previous_lower_bound, init
-            )
-        except _core.NumericalError as error:
-            if "positive definite" not in str(error):
-                raise
-            # scikit-learn's sentence first, so code matching its message still matches.
-            raise _core.NumericalError(f"{ESTIMATE_PRECISION_ERROR} ({error})") from None
-        self._set_fitted(model, result, X.dtype)
-        if not self.converged_ and self.max_iter > 0:
-            warnings.warn(
-                "Initialization %d did not converge. Try different init parameters, or increase max_iter, "
-                "tol or check for degenerate data." % (1 if warm else self.n_init),
-                ConvergenceWarning,
-            )
-        return self
-
-    # --- scoring ---
 
     def score_samples(self, X):
         """Log density log p(x) of each row of X (n,)."""
@@ -548,6 +482,239 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         order = np.argsort(labels, kind="stable")
         return X[order], labels[order].astype(np.int64, copy=False)
 
+    def _warn_not_converged(self, warm):
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Initialization %d did not converge. Try different init parameters, or increase max_iter, "
+                "tol or check for degenerate data." % (1 if warm else self.n_init),
+                ConvergenceWarning,
+            )
+
+
+class GaussianMixture(MixtureBase):
+    """Gaussian mixture fitted by EM: scikit-learn 1.2's ``sklearn.mixture.GaussianMixture``, computed
+    by the gaussmix C++ library. Same constructor arguments, methods and fitted attributes; in
+    addition ``sample_weight`` in :meth:`fit`, ``n_jobs`` (OpenMP threads; results are bit-identical
+    for any count) and float32 input fitted in float32. See docs/python.md."""
+
+    if HAVE_SKLEARN:
+        try:  # scikit-learn's own checks and messages; check_common_params repeats them without it
+            from numbers import Integral, Real
+
+            from sklearn.utils._param_validation import Interval, StrOptions
+
+            _parameter_constraints = {
+                **common_constraints(),
+                "weights_init": ["array-like", None],
+                "means_init": ["array-like", None],
+                "precisions_init": ["array-like", None],
+                "learning_decay": [Interval(Real, 0.5, 1.0, closed="right")],
+                "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+                "learning_rate": [Interval(Real, 0.0, 1.0, closed="right"), None],
+                "first_batch_n_init": [Interval(Integral, 1, None, closed="left"), None],
+                "first_batch_max_iter": [Interval(Integral, 1, None, closed="left")],
+                "missing": [StrOptions(set(MISSING_VALUES))],
+            }
+            del Integral, Real, Interval, StrOptions
+        except ImportError:  # a scikit-learn without _param_validation
+            pass
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+        n_jobs=None,
+        learning_decay=0.6,
+        learning_offset=2.0,
+        learning_rate=None,
+        first_batch_n_init=None,
+        first_batch_max_iter=3,
+        missing="reject",
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+        self.n_jobs = n_jobs
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
+        self.learning_rate = learning_rate
+        self.first_batch_n_init = first_batch_n_init
+        self.first_batch_max_iter = first_batch_max_iter
+        self.missing = missing
+
+    def _check_params(self):
+        if HAVE_SKLEARN and hasattr(self, "_parameter_constraints"):
+            # scikit-learn's _validate_params costs ~0.3 ms a fit (a signature inspection, constraint
+            # objects): skipped when the cheaper check_common_params accepts parameters that
+            # scikit-learn surely accepts too; otherwise it runs first, for its error and message.
+            if self._sklearn_surely_accepts():
+                try:
+                    check_common_params(self)
+                    check_online_params(self)
+                    check_missing_param(self)
+                    return
+                except ValueError:
+                    pass
+            self._validate_params()
+        check_common_params(self)
+        check_online_params(self)
+        check_missing_param(self)
+
+    def _options(self, seed):
+        """_core.Options from every constructor argument."""
+        options = online_options(self, base_options(self, seed))
+        options.missing = MISSING_VALUES[self.missing]
+        return options
+
+    def _sklearn_surely_accepts(self):
+        """Whether _parameter_constraints accept the parameters that check_common_params does not
+        look at or accepts more widely than scikit-learn: random_state (scikit-learn: [0, 2**32 - 1])
+        and the *_init arrays. check_common_params is stricter than the constraints in every other
+        parameter. Only for this class: a subclass may have other parameters or constraints."""
+        if type(self) is not GaussianMixture:
+            return False
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, np.random.RandomState) or (type(rs) is int and 0 <= rs < 2**32)):
+            return False
+        return all(v is None or type(v) in (np.ndarray, list, tuple) for v in
+                   (self.weights_init, self.means_init, self.precisions_init))
+
+    def _core_model(self):
+        """The C++ model behind the fitted attributes; rebuilt from them after unpickling or when
+        weights_ / means_ / covariances_ were replaced by hand."""
+        key = (id(self.weights_), id(self.means_), id(self.covariances_))
+        cached = self.__dict__.get("_gaussmix_core")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        d = self.means_.shape[1]
+        options = self._options(0)
+        model_class = _MODEL_CLASSES[np.dtype(self.means_.dtype)]
+        model = model_class.from_parameters(
+            options,
+            np.asarray(self.weights_, dtype=np.float64),
+            np.asarray(self.means_, dtype=np.float64),
+            covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
+        )
+        # partial_fit's running statistics, saved by __getstate__: the stream continues where it was.
+        online = self.__dict__.pop("_gaussmix_online", None)
+        if online is not None:
+            model.set_online_state(*online)
+        self.__dict__["_gaussmix_core"] = (key, model)
+        return model
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One online (stepwise) EM update from the batch X (gaussmix only).
+
+        The batch's statistics under the current parameters are blended into running statistics,
+        s <- (1 - rho_t) s + rho_t s_batch, then the M-step is taken from s; rho_t =
+        (t + learning_offset) ** -learning_decay, or learning_rate for every update when it is set.
+        On an unfitted estimator the first call initialises: it equals fit(X) with
+        n_init=first_batch_n_init (None: n_init if > 1, else 16) and max_iter=first_batch_max_iter.
+        After fit (or unpickling a fitted estimator without running statistics) the next call has
+        nothing to blend and equals one EM iteration on X. Sets lower_bound_ to the batch's mean
+        log-likelihood under the parameters before the update, n_iter_ to 1 (the first call: fit's).
+        Every batch must have n_features_in_ columns; X is converted to the fitted dtype."""
+        self._check_params()
+        first = not self._is_fitted()
+        X = self._check_X(X, reset=first)
+        n, d = X.shape
+        if first and n < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = %d, n_samples = %d"
+                % (self.n_components, n)
+            )
+        weights = None
+        if sample_weight is not None:
+            weights = c_array(_check_sample_weight(sample_weight, X, dtype=np.float64).astype(np.float64, copy=False))
+        if first:
+            previous = None
+            seed = seed_from_random_state(self.random_state)
+        else:
+            previous = self._core_model()
+            seed = 0  # a model with parameters draws nothing
+            if X.dtype != self.means_.dtype:
+                X = X.astype(self.means_.dtype)
+        X = c_array(X)
+        model_class = _MODEL_CLASSES[X.dtype]
+        with precision_error_as_sklearn():
+            model, result = model_class.partial_fit(
+                self._options(seed), X, weights, threads_from_n_jobs(self.n_jobs), previous
+            )
+        self._set_fitted(model, result, X.dtype)
+        return self
+
+    def _fit(self, X, sample_weight):
+        self._check_params()
+        X = self._check_X(X, reset=True, ensure_min_samples=2)
+        n, d = X.shape
+        if n < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components but got n_components = %d, n_samples = %d"
+                % (self.n_components, n)
+            )
+        init = check_initial_values(self, d)
+        weights = None
+        if sample_weight is not None:
+            weights = c_array(_check_sample_weight(sample_weight, X, dtype=np.float64).astype(np.float64, copy=False))
+        X = c_array(X)
+        model_class = _MODEL_CLASSES[X.dtype]
+        previous = None
+        warm = self.warm_start and self._is_fitted()
+        if warm:
+            previous = self._core_model()
+            if not isinstance(previous, model_class):  # warm start across dtypes: same parameters
+                previous = model_class.from_parameters(
+                    base_options(self, 0),
+                    np.asarray(self.weights_, dtype=np.float64),
+                    np.asarray(self.means_, dtype=np.float64),
+                    covariances_to_dense(self.covariances_, self.covariance_type, self.n_components, d),
+                )
+        options = self._options(seed_from_random_state(self.random_state))
+        previous_lower_bound = self.lower_bound_ if warm else float("nan")
+        with precision_error_as_sklearn():
+            model, result = model_class.fit(
+                options, X, weights, threads_from_n_jobs(self.n_jobs), previous, previous_lower_bound, init
+            )
+        self._set_fitted(model, result, X.dtype)
+        self._warn_not_converged(warm)
+        return self
+
+    def impute(self, X):
+        """X with each NaN replaced by its conditional expectation given the row's observed entries
+        under the fitted mixture, sum_k r_ik (mu_k,m + Sigma_k,mo Sigma_k,oo^-1 (x_o - mu_k,o)) with
+        r_ik the posterior given x_o (gaussmix only). Other entries are returned as they are, in a new
+        array of the model's dtype. NaN is accepted whatever ``missing`` (a model fitted on complete
+        data imputes too); Inf and rows with every entry NaN raise ValueError."""
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False, allow_nan=True)
+        dtype = self.means_.dtype
+        X = c_array(X if X.dtype == dtype else X.astype(dtype))
+        return self._core_model().impute(X)
+
     def _n_parameters(self):
         """Free parameters of the model (scikit-learn's private name, used by bic and aic)."""
         return self._core_model().n_parameters()
@@ -561,4 +728,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
 
     def _more_tags(self):
-        return {"preserves_dtype": [np.float64, np.float32]}
+        return {"preserves_dtype": [np.float64, np.float32], "allow_nan": self.missing == "marginalise"}
+
+    def _save_model_state(self, state, model):
+        online = model.online_state()  # partial_fit's running statistics, if any
+        if online is not None:
+            state["_gaussmix_online"] = online

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // gaussmix._core: the thin compiled layer under the Python package. It holds the C++ calls only;
-// argument checking, scikit-learn's names and attribute shapes live in gaussmix/_gaussian_mixture.py.
+// argument checking, scikit-learn's names and attribute shapes live in gaussmix/_gaussian_mixture.py
+// (GaussianMixture: Model64 / Model32) and gaussmix/_bayesian_mixture.py (BayesianGaussianMixture:
+// BayesModel64, float64 only, so that the library's variational members are instantiated once).
 //
 // Arrays cross as Eigen::Ref<const row-major matrix> with noconvert(): a C-contiguous array of the
 // model's scalar type is read in place, anything else is refused (the Python layer converts once,
@@ -141,7 +143,10 @@ class Model {
         if (sample_weight) w = *sample_weight;  // fit() checks and scales them
       } else {
         // The paths that bypass fit(): the same checks of X and of the weights, the same scaling.
-        gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
+        if (options.missing == gaussmix::MissingValues::Marginalise)
+          gaussmix::detail::check_data_missing<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0, true);
+        else
+          gaussmix::detail::check_data<Eigen::Dynamic, RowRef<Scalar>, Scalar>(X, "fit", 0);
         if (sample_weight)
           w = gaussmix::detail::scaled_sample_weight(*sample_weight, X.rows(), options.n_components, "fit");
       }
@@ -152,7 +157,8 @@ class Model {
         result.lower_bound = -std::numeric_limits<double>::infinity();
         if (!warm) {
           gaussmix::detail::Random rng(gaussmix::detail::run_seed(options.seed, 0));
-          const auto p = next->initial(X, wp, init, rng);
+          const RowMatrix<Scalar> filled = mean_filled(X, wp, options);
+          const auto p = next->initial(filled.size() ? RowRef<Scalar>(filled) : X, wp, init, rng);
           std::vector<Matrix> covariances;
           for (int k = 0; k < p.n_components(); ++k) covariances.push_back(p.covariances.dense(k));
           next->model_.set_parameters(p.weights, p.means, covariances);
@@ -174,6 +180,57 @@ class Model {
     auto m = std::make_shared<Model>(options);
     m->model_.set_parameters(weights, means, cast_all(covariances));
     return m;
+  }
+
+  // X with every NaN replaced by the conditional expectation given the row's observed entries.
+  RowMatrix<Scalar> impute(RowRef<Scalar> X) const {
+    py::gil_scoped_release release;
+    return model_.impute(X);
+  }
+
+  // One partial_fit call: an online (stepwise) EM update of `previous` (or, without parameters, the first
+  // batch's fit with `options`). `previous` is updated in place when its options give the same update;
+  // otherwise a new model with `options` takes over its parameters and running statistics. On a throw
+  // nothing changes (the library's guarantee).
+  static std::pair<std::shared_ptr<Model>, py::tuple> partial_fit(const Options& options, RowRef<Scalar> X,
+                                                                  std::optional<WeightRef> sample_weight, int threads,
+                                                                  std::shared_ptr<Model> previous) {
+    std::shared_ptr<Model> next = previous;
+    if (!previous || !same_update(previous->model_.options(), options)) {
+      next = std::make_shared<Model>(options);
+      if (previous && previous->model_.is_fitted()) next->take_state(previous->model_);
+    }
+    FitResult result;
+    {
+      py::gil_scoped_release release;
+      ThreadCount scope(threads);
+      result = sample_weight ? next->model_.partial_fit(X, *sample_weight) : next->model_.partial_fit(X);
+    }
+    return {next, fit_result(result)};
+  }
+
+  // partial_fit's running statistics for pickling: None, or (steps, reference, weight, first, second
+  // (list), second_diagonal, log_likelihood, total_weight).
+  py::object online_state() const {
+    if (model_.online_steps() == 0) return py::none();
+    const auto& s = model_.online_statistics();
+    return py::make_tuple(model_.online_steps(), Eigen::MatrixXd(s.reference), s.weight, Eigen::MatrixXd(s.first),
+                          std::vector<Eigen::MatrixXd>(s.second.begin(), s.second.end()),
+                          Eigen::MatrixXd(s.second_diagonal), s.log_likelihood, s.total_weight);
+  }
+  void set_online_state(std::int64_t steps, const Eigen::MatrixXd& reference, const Eigen::VectorXd& weight,
+                        const Eigen::MatrixXd& first, const std::vector<Eigen::MatrixXd>& second,
+                        const Eigen::MatrixXd& second_diagonal, double log_likelihood, double total_weight) {
+    gaussmix::SufficientStatistics<Eigen::Dynamic> s;
+    s.type = model_.covariance_type();
+    s.reference = reference;
+    s.weight = weight;
+    s.first = first;
+    s.second = second;
+    s.second_diagonal = second_diagonal;
+    s.log_likelihood = log_likelihood;
+    s.total_weight = total_weight;
+    model_.set_online_state(s, steps);
   }
 
   Eigen::VectorXd weights() const { return model_.weights().template cast<double>(); }
@@ -211,6 +268,19 @@ class Model {
   }
 
  private:
+  // Whether partial_fit on a model with options `a` updates as one with options `b` would.
+  static bool same_update(const Options& a, const Options& b) {
+    return a.n_components == b.n_components && a.covariance_type == b.covariance_type && a.reg_covar == b.reg_covar &&
+           a.missing == b.missing && a.online.step_decay == b.online.step_decay &&
+           a.online.step_offset == b.online.step_offset && a.online.constant_step == b.online.constant_step;
+  }
+
+  // The parameters and partial_fit's running statistics of `other` (a model of the same type).
+  void take_state(const Mixture& other) {
+    model_.set_parameters(other.weights(), other.means(), other.covariances());
+    if (other.online_steps() > 0) model_.set_online_state(other.online_statistics(), other.online_steps());
+  }
+
   static std::vector<Matrix> cast_all(const std::vector<Eigen::MatrixXd>& given) {
     std::vector<Matrix> out;
     out.reserve(given.size());
@@ -218,8 +288,19 @@ class Model {
     return out;
   }
 
+  // What the initialisers see under MissingValues::Marginalise, as the library's fit: X with each NaN
+  // replaced by its column's (weighted) observed mean; empty when there is no NaN (X itself is used).
+  static RowMatrix<Scalar> mean_filled(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const Options& options) {
+    RowMatrix<Scalar> out;
+    if (options.missing == gaussmix::MissingValues::Marginalise && X.hasNaN()) {
+      out = X;
+      gaussmix::detail::fill_with_column_means(out, w, "fit");
+    }
+    return out;
+  }
+
   // One run's starting parameters: the library's initialisation (the same engine per run as fit)
-  // for what the caller did not give, then the caller's values.
+  // for what the caller did not give, then the caller's values. X: without NaN (mean_filled).
   gaussmix::Parameters<Scalar, Eigen::Dynamic> initial(const RowRef<Scalar>& X, const Eigen::VectorXd* w,
                                                        const InitOverrides& init, gaussmix::detail::Random& rng) const {
     const Options& options = model_.options();
@@ -238,7 +319,106 @@ class Model {
   FitResult fit_with_overrides(const RowRef<Scalar>& X, const Eigen::VectorXd* w, const InitOverrides& init) {
     gaussmix::BlockedExpectation<Scalar, Eigen::Dynamic, RowRef<Scalar>> expectation(X, w,
                                                                                    model_.options().n_components);
-    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(X, w, init, rng); }, expectation);
+    expectation.set_missing(model_.options().missing == gaussmix::MissingValues::Marginalise);
+    const RowMatrix<Scalar> filled = mean_filled(X, w, model_.options());
+    const RowRef<Scalar> start = filled.size() ? RowRef<Scalar>(filled) : X;
+    return model_.fit_with([&](gaussmix::detail::Random& rng) { return initial(start, w, init, rng); }, expectation);
+  }
+
+  Mixture model_;
+};
+
+// K dense d x d matrices as one (K*d) x d stack (the Python layer reshapes and reduces to the type's shape).
+template <typename Matrix>
+RowMatrix<typename Matrix::Scalar> stack(const std::vector<Matrix>& matrices) {
+  const Eigen::Index K = static_cast<Eigen::Index>(matrices.size()), d = K ? matrices[0].rows() : 0;
+  RowMatrix<typename Matrix::Scalar> out(K * d, d);
+  for (Eigen::Index k = 0; k < K; ++k) out.middleRows(k * d, d) = matrices[static_cast<std::size_t>(k)];
+  return out;
+}
+
+/// The variational mixture (scikit-learn's BayesianGaussianMixture), float64 only: the Python layer
+/// converts float32 input once (one instantiation of the library's members instead of two).
+class BayesModel {
+ public:
+  using Mixture = gaussmix::BayesianGaussianMixture<double>;
+
+  BayesModel(const Options& options, const gaussmix::BayesianPriors& priors) : model_(options, priors) {}
+
+  // Fits a new model; with options.warm_start and a fitted `previous`, continues from its posterior
+  // (and its lower bound, as scikit-learn's warm start does).
+  static std::pair<std::shared_ptr<BayesModel>, py::tuple> fit(Options options, const gaussmix::BayesianPriors& priors,
+                                                               RowRef<double> X, std::optional<WeightRef> sample_weight,
+                                                               int threads, const BayesModel* previous) {
+    VerboseSink sink(options);
+    auto next = std::make_shared<BayesModel>(options, priors);
+    FitResult result;
+    {
+      py::gil_scoped_release release;
+      ThreadCount scope(threads);
+      if (options.warm_start && previous && previous->model_.is_fitted()) next->take_posterior(previous->model_);
+      result = sample_weight ? next->model_.fit(X, *sample_weight) : next->model_.fit(X);
+    }
+    return {next, fit_result(result)};
+  }
+
+  // scikit-learn's _initialize(X, resp): the priors resolved from X, the posterior from resp (m_step
+  // on an unfitted model); a warm-started fit continues from it.
+  static std::shared_ptr<BayesModel> initialize(const Options& options, const gaussmix::BayesianPriors& priors,
+                                                RowRef<double> X, const Eigen::MatrixXd& resp) {
+    auto next = std::make_shared<BayesModel>(options, priors);
+    py::gil_scoped_release release;
+    next->model_.m_step(X, resp);
+    return next;
+  }
+
+  // A model from its posterior (unpickling): the library's set_posterior.
+  static std::shared_ptr<BayesModel> from_posterior(const Options& options, const gaussmix::BayesianPriors& priors,
+                                                    const Eigen::MatrixXd& weight_concentration,
+                                                    const Eigen::VectorXd& mean_precision,
+                                                    const Eigen::VectorXd& degrees_of_freedom,
+                                                    const Eigen::MatrixXd& means,
+                                                    const std::vector<Eigen::MatrixXd>& covariances,
+                                                    const gaussmix::BayesianPriors& resolved, double lower_bound) {
+    auto next = std::make_shared<BayesModel>(options, priors);
+    next->model_.set_posterior(weight_concentration, mean_precision, degrees_of_freedom, means, covariances, resolved,
+                               lower_bound);
+    return next;
+  }
+
+  Eigen::VectorXd weights() const { return model_.weights(); }
+  RowMatrix<double> means() const { return model_.means(); }
+  RowMatrix<double> covariances() const { return stack(model_.covariances()); }
+  Eigen::MatrixXd weight_concentration() const { return model_.weight_concentration(); }
+  Eigen::VectorXd mean_precision() const { return model_.mean_precision(); }
+  Eigen::VectorXd degrees_of_freedom() const { return model_.degrees_of_freedom(); }
+  gaussmix::BayesianPriors resolved_priors() const { return model_.resolved_priors(); }
+  double lower_bound() const { return model_.lower_bound(); }
+  int n_features() const { return model_.n_features(); }
+
+  Eigen::VectorXd score_samples(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.score_samples(X);
+  }
+  Eigen::VectorXi predict(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.predict(X);
+  }
+  Mixture::Responsibilities predict_proba(RowRef<double> X) const {
+    py::gil_scoped_release release;
+    return model_.predict_proba(X);
+  }
+  std::pair<RowMatrix<double>, Eigen::VectorXi> sample(Eigen::Index n, std::uint64_t seed) const {
+    py::gil_scoped_release release;
+    Eigen::VectorXi labels;
+    RowMatrix<double> X = model_.sample(n, seed, labels);
+    return {std::move(X), std::move(labels)};
+  }
+
+ private:
+  void take_posterior(const Mixture& other) {
+    model_.set_posterior(other.weight_concentration(), other.mean_precision(), other.degrees_of_freedom(),
+                         other.means(), other.covariances(), other.resolved_priors(), other.lower_bound());
   }
 
   Mixture model_;
@@ -258,6 +438,12 @@ void bind_model(py::module_& m, const char* name) {
                   py::arg("threads"), py::arg("previous"), py::arg("previous_lower_bound"), py::arg("init"))
       .def_static("from_parameters", &M::from_parameters, py::arg("options"), py::arg("weights"), py::arg("means"),
                   py::arg("covariances"))
+      .def_static("partial_fit", &M::partial_fit, py::arg("options"), py::arg("X").noconvert(),
+                  py::arg("sample_weight").noconvert(), py::arg("threads"), py::arg("previous"))
+      .def("online_state", &M::online_state)
+      .def("set_online_state", &M::set_online_state, py::arg("steps"), py::arg("reference"), py::arg("weight"),
+           py::arg("first"), py::arg("second"), py::arg("second_diagonal"), py::arg("log_likelihood"),
+           py::arg("total_weight"))
       .def("weights", &M::weights)
       .def("means", &M::means)
       .def("covariances", &M::covariances)
@@ -266,6 +452,7 @@ void bind_model(py::module_& m, const char* name) {
       .def("score_samples", &M::score_samples, py::arg("X").noconvert())
       .def("predict", &M::predict, py::arg("X").noconvert())
       .def("predict_proba", &M::predict_proba, py::arg("X").noconvert())
+      .def("impute", &M::impute, py::arg("X").noconvert())
       .def("sample", &M::sample, py::arg("n"), py::arg("seed"));
 }
 
@@ -323,6 +510,17 @@ PYBIND11_MODULE(_core, m) {
       .value("Random", gaussmix::InitMethod::Random)
       .value("RandomFromData", gaussmix::InitMethod::RandomFromData);
 
+  py::enum_<gaussmix::MissingValues>(m, "MissingValues")
+      .value("Reject", gaussmix::MissingValues::Reject)
+      .value("Marginalise", gaussmix::MissingValues::Marginalise);
+  py::class_<gaussmix::OnlineOptions>(m, "OnlineOptions")
+      .def(py::init<>())
+      .def_readwrite("step_decay", &gaussmix::OnlineOptions::step_decay)
+      .def_readwrite("step_offset", &gaussmix::OnlineOptions::step_offset)
+      .def_readwrite("constant_step", &gaussmix::OnlineOptions::constant_step)
+      .def_readwrite("first_batch_n_init", &gaussmix::OnlineOptions::first_batch_n_init)
+      .def_readwrite("first_batch_max_iter", &gaussmix::OnlineOptions::first_batch_max_iter);
+
   py::class_<Options>(m, "Options")
       .def(py::init<>())
       .def_readwrite("n_components", &Options::n_components)
@@ -335,13 +533,50 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("seed", &Options::seed)
       .def_readwrite("warm_start", &Options::warm_start)
       .def_readwrite("verbose", &Options::verbose)
-      .def_readwrite("verbose_interval", &Options::verbose_interval);
+      .def_readwrite("verbose_interval", &Options::verbose_interval)
+      .def_readwrite("online", &Options::online)
+      .def_readwrite("missing", &Options::missing);
 
   py::class_<InitOverrides>(m, "InitOverrides")
       .def(py::init<>())
       .def_readwrite("weights", &InitOverrides::weights)
       .def_readwrite("means", &InitOverrides::means)
       .def_readwrite("covariances", &InitOverrides::covariances);
+
+  py::enum_<gaussmix::WeightPrior>(m, "WeightPrior")
+      .value("DirichletProcess", gaussmix::WeightPrior::DirichletProcess)
+      .value("DirichletDistribution", gaussmix::WeightPrior::DirichletDistribution);
+  using gaussmix::BayesianPriors;
+  py::class_<BayesianPriors>(m, "BayesianPriors")
+      .def(py::init<>())
+      .def_readwrite("weight_prior", &BayesianPriors::weight_prior)
+      .def_readwrite("weight_concentration", &BayesianPriors::weight_concentration)
+      .def_readwrite("mean_precision", &BayesianPriors::mean_precision)
+      .def_readwrite("mean", &BayesianPriors::mean)
+      .def_readwrite("degrees_of_freedom", &BayesianPriors::degrees_of_freedom)
+      .def_readwrite("covariance", &BayesianPriors::covariance);
+
+  py::class_<BayesModel, std::shared_ptr<BayesModel>>(m, "BayesModel64")
+      .def_static("fit", &BayesModel::fit, py::arg("options"), py::arg("priors"), py::arg("X").noconvert(),
+                  py::arg("sample_weight").noconvert(), py::arg("threads"), py::arg("previous"))
+      .def_static("initialize", &BayesModel::initialize, py::arg("options"), py::arg("priors"),
+                  py::arg("X").noconvert(), py::arg("resp"))
+      .def_static("from_posterior", &BayesModel::from_posterior, py::arg("options"), py::arg("priors"),
+                  py::arg("weight_concentration"), py::arg("mean_precision"), py::arg("degrees_of_freedom"),
+                  py::arg("means"), py::arg("covariances"), py::arg("resolved"), py::arg("lower_bound"))
+      .def("weights", &BayesModel::weights)
+      .def("means", &BayesModel::means)
+      .def("covariances", &BayesModel::covariances)
+      .def("weight_concentration", &BayesModel::weight_concentration)
+      .def("mean_precision", &BayesModel::mean_precision)
+      .def("degrees_of_freedom", &BayesModel::degrees_of_freedom)
+      .def("resolved_priors", &BayesModel::resolved_priors)
+      .def("lower_bound", &BayesModel::lower_bound)
+      .def("n_features", &BayesModel::n_features)
+      .def("score_samples", &BayesModel::score_samples, py::arg("X").noconvert())
+      .def("predict", &BayesModel::predict, py::arg("X").noconvert())
+      .def("predict_proba", &BayesModel::predict_proba, py::arg("X").noconvert())
+      .def("sample", &BayesModel::sample, py::arg("n"), py::arg("seed"));
 
   bind_model<double>(m, "Model64");
   bind_model<float>(m, "Model32");

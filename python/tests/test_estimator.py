@@ -390,6 +390,11 @@ try:
 except ValueError as error:
     assert 'Input X contains NaN' in str(error), error
 assert g.get_params()['n_components'] == 2 and 'n_components=2' in repr(g)
+g.partial_fit(X[:50])
+m = gaussmix.GaussianMixture(2, random_state=0, missing='marginalise').fit(Xnan)
+assert np.isfinite(m.impute(Xnan)).all() and np.isfinite(m.score_samples(Xnan)).all()
+b = gaussmix.BayesianGaussianMixture(n_components=4, random_state=0).fit(X)
+assert (b.weights_ > 0.05).sum() == 2 and b.predict(X).shape == (200,)
 try:
     gaussmix.GaussianMixture(0).fit(X)
     raise SystemExit('no ValueError')
