@@ -24,8 +24,10 @@ binary="$work/fit_fuzzer"
 if [[ ! -x $binary ]] || [[ -n $(find "$here/fit_fuzzer.cpp" "$repo/include" -newer "$binary" -print -quit) ]]; then
   echo "building $binary"
   # -O1 keeps the sanitizers fast enough; -fno-sanitize-recover makes every UBSan report fatal.
+  # -gline-tables-only: the reports' file:line, without the full debug info that cost a third more
+  # compile (clang 14: 221 -> 165 CPU-s); GAUSSMIX_FUZZ_FLAGS=-g brings it back for a debugger.
   # shellcheck disable=SC2086
-  "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer \
+  "$cxx" -std=c++17 -gline-tables-only -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -Wall -Wextra -Wpedantic \
     -I "$repo/include" $eigen_flags ${GAUSSMIX_FUZZ_FLAGS:-} \
