@@ -55,9 +55,13 @@ class MissingRows {
     // The rows with NaN: those with at most as many missing as observed entries first (block order),
     // then the others. Only rows that take the direct route for some component are sorted by pattern.
     heavy_.clear();
+    block_missing_.assign(static_cast<std::size_t>(rows), 0);
+    for (Eigen::Index j = 0; j < d; ++j) {  // column by column: ws.x is column-major
+      const Scalar* column = ws.x.col(j).data();
+      for (Eigen::Index i = 0; i < rows; ++i) block_missing_[static_cast<std::size_t>(i)] += std::isnan(column[i]) ? 1 : 0;
+    }
     for (Eigen::Index i = 0; i < rows; ++i) {
-      Eigen::Index n = 0;
-      for (Eigen::Index j = 0; j < d; ++j) n += std::isnan(ws.x(i, j)) ? 1 : 0;
+      const int n = block_missing_[static_cast<std::size_t>(i)];
       if (n > 0) (2 * n <= d ? rows_ : heavy_).push_back(i);
     }
     light_ = static_cast<Eigen::Index>(rows_.size());
@@ -81,14 +85,13 @@ class MissingRows {
     for (Eigen::Index t = 0; t < count; ++t) {
       const Eigen::Index i = rows_[static_cast<std::size_t>(t)];
       int* pattern = &pattern_[static_cast<std::size_t>(t * d)];
-      int n_mis = 0;
-      for (Eigen::Index j = 0; j < d; ++j)
-        if (std::isnan(ws.x(i, j))) pattern[n_mis++] = static_cast<int>(j);
-      int next = n_mis;
+      const int n_mis = block_missing_[static_cast<std::size_t>(i)];
+      int missing = 0, observed = n_mis;
       for (Eigen::Index j = 0; j < d; ++j) {
-        const bool missing = std::isnan(ws.x(i, j));
-        x_(t, j) = missing ? 0.0 : static_cast<double>(ws.x(i, j));
-        if (!missing) pattern[next++] = static_cast<int>(j);
+        const double value = static_cast<double>(ws.x(i, j));
+        const bool absent = std::isnan(value);
+        x_(t, j) = absent ? 0.0 : value;
+        pattern[absent ? missing++ : observed++] = static_cast<int>(j);
       }
       n_missing_[static_cast<std::size_t>(t)] = n_mis;
       offset_[static_cast<std::size_t>(t + 1)] = offset_[static_cast<std::size_t>(t)] + n_mis * n_mis;
@@ -98,9 +101,11 @@ class MissingRows {
     const std::size_t first_heavy_group = groups_.size();
     add_groups(light_, count);
 
-    for (Eigen::Index i : rows_)
-      for (Eigen::Index j = 0; j < d; ++j)
-        if (std::isnan(ws.x(i, j))) ws.x(i, j) = p.means(0, j);
+    for (Eigen::Index t = 0; t < count; ++t) {
+      const int* missing = &pattern_[static_cast<std::size_t>(t * d)];
+      for (int a = 0; a < n_missing_[static_cast<std::size_t>(t)]; ++a)
+        ws.x(rows_[static_cast<std::size_t>(t)], missing[a]) = p.means(0, missing[a]);
+    }
     weighted_log_prob(p, rows, ws);
 
     log_prob_.resize(count, K);
@@ -281,21 +286,26 @@ class MissingRows {
       for (int i = 0; i < n_mis; ++i) row[mis[i]] = 0;
       const Eigen::Map<const Eigen::RowVectorXd> delta(row, d);
       for (int i = 0; i < n_mis; ++i) b[i] = delta.dot(lambda.col(mis[i]).transpose());
-      // Cholesky of Lambda_mm in place (row-major lower triangle of a).
+      // Cholesky of Lambda_mm in place (row-major lower triangle of a; its diagonal holds 1 / L_ii), the
+      // product of the pivots for log det Lambda_mm (one log per row; rescaled before it could overflow).
       bool ok = true;
-      double log_det_mm = 0;
+      double log_det_mm = 0, pivots = 1;
       for (int i = 0; i < n_mis && ok; ++i) {
-        for (int j = 0; j <= i; ++j) {
+        double* ai = a + i * n_mis;
+        for (int j = 0; j < i; ++j) {
+          const double* aj = a + j * n_mis;
           double s = lambda(mis[i], mis[j]);
-          for (int l = 0; l < j; ++l) s -= a[i * n_mis + l] * a[j * n_mis + l];
-          if (j < i) {
-            a[i * n_mis + j] = s / a[j * n_mis + j];
-          } else if (s > 0 && std::isfinite(s)) {
-            a[i * n_mis + i] = std::sqrt(s);
-            log_det_mm += std::log(s);
-          } else {
-            ok = false;
-          }
+          for (int l = 0; l < j; ++l) s -= ai[l] * aj[l];
+          ai[j] = s * aj[j];
+        }
+        double s = lambda(mis[i], mis[i]);
+        for (int l = 0; l < i; ++l) s -= ai[l] * ai[l];
+        ok = s > 0 && s < std::numeric_limits<double>::infinity();
+        ai[i] = 1 / std::sqrt(s);
+        pivots *= s;
+        if (!(pivots > 1e-200 && pivots < 1e200)) {
+          log_det_mm += std::log(pivots);
+          pivots = 1;
         }
       }
       if (!ok) {  // not seen with the condition bound above; as the direct route, zero density
@@ -303,27 +313,29 @@ class MissingRows {
         if (conditionals_) std::fill_n(&covariances_[kk][static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)])], n_mis * n_mis, 0.0);
         continue;
       }
+      log_det_mm += std::log(pivots);
       // y = -(L L^T)^-1 b: forward, then back substitution.
       for (int i = 0; i < n_mis; ++i) {
+        const double* ai = a + i * n_mis;
         double s = b[i];
-        for (int l = 0; l < i; ++l) s -= a[i * n_mis + l] * u[l];
-        u[i] = s / a[i * n_mis + i];
+        for (int l = 0; l < i; ++l) s -= ai[l] * u[l];
+        u[i] = s * ai[i];
       }
       for (int i = n_mis - 1; i >= 0; --i) {
         double s = u[i];
         for (int l = i + 1; l < n_mis; ++l) s -= a[l * n_mis + i] * u[l];
-        u[i] = s / a[i * n_mis + i];
+        u[i] = s * a[i * n_mis + i];
         row[mis[i]] = -u[i];
       }
       log_prob_(t, k) = log_weights_(k) - 0.5 * (static_cast<double>(d - n_mis) * log_2pi + log_det_(k) + log_det_mm);
       if (conditionals_) {
         // Lambda_mm^-1 = L^-T L^-1: invert L in place (lower triangle), then the symmetric product.
         for (int i = 0; i < n_mis; ++i) {
-          a[i * n_mis + i] = 1 / a[i * n_mis + i];
+          double* ai = a + i * n_mis;
           for (int j = 0; j < i; ++j) {
             double s = 0;
-            for (int l = j; l < i; ++l) s -= a[i * n_mis + l] * a[l * n_mis + j];
-            a[i * n_mis + j] = s * a[i * n_mis + i];
+            for (int l = j; l < i; ++l) s -= ai[l] * a[l * n_mis + j];
+            ai[j] = s * ai[i];
           }
         }
         double* c = &covariances_[kk][static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)])];
@@ -410,6 +422,7 @@ class MissingRows {
   // The last block's rows with NaN; capacity kept across blocks.
   std::vector<Eigen::Index> rows_, heavy_;  // block indices: light rows, then heavy rows (sorted by pattern)
   Eigen::Index light_ = 0;                  // rows_[0, light_) have at most d/2 missing entries
+  std::vector<int> block_missing_;          // per row of the block: its number of NaN
   std::vector<int> n_missing_;              // per row: |m|
   std::vector<int> pattern_;                // per row, d entries: its missing indices, then its observed ones
   std::vector<Eigen::Index> offset_;        // per row: start of its |m| x |m| block in covariances_[k]
