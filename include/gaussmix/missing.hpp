@@ -115,7 +115,9 @@ class MissingRows {
     for (int k = 0; k < K; ++k) {
       reserve(shifts_[static_cast<std::size_t>(k)], ws.x.rows(), d);
       if (conditionals) covariances_[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(offset_.back()));
-      if (!ill_[static_cast<std::size_t>(k)] && light_ > 0) precision_route(k);
+    }
+    if (light_ > 0) precision_route();
+    for (int k = 0; k < K; ++k) {
       for (std::size_t g = ill_[static_cast<std::size_t>(k)] ? 0 : first_heavy_group; g < groups_.size(); ++g)
         direct_route(k, groups_[g]);
     }
@@ -229,7 +231,7 @@ class MissingRows {
     sigma_.resize(static_cast<std::size_t>(K));
     lambda_.resize(static_cast<std::size_t>(K));
     factor_.resize(static_cast<std::size_t>(K));
-    log_det_.resize(K);
+    log_det_.setZero(K);
     ill_.assign(static_cast<std::size_t>(K), false);
     for (int k = 0; k < K; ++k) {
       const std::size_t kk = static_cast<std::size_t>(k);
@@ -248,6 +250,18 @@ class MissingRows {
                                lambda_[kk].cwiseAbs().colwise().sum().maxCoeff();
       ill_[kk] = !(condition <= max_precision_condition) || !lambda_[kk].allFinite();
     }
+    // k-fastest copies for precision_route (an ill-conditioned component gets the identity there; the
+    // direct route replaces its results).
+    lambda_all_.resize(static_cast<std::size_t>(d * d * K));
+    means_t_.resize(static_cast<std::size_t>(d * K));
+    for (int k = 0; k < K; ++k) {
+      const std::size_t kk = static_cast<std::size_t>(k);
+      for (Eigen::Index i = 0; i < d; ++i) {
+        means_t_[static_cast<std::size_t>(i * K + k)] = means_(k, i);
+        for (Eigen::Index j = 0; j < d; ++j)
+          lambda_all_[static_cast<std::size_t>((i * d + j) * K + k)] = ill_[kk] ? (i == j ? 1.0 : 0.0) : lambda_[kk](i, j);
+      }
+    }
   }
 
   // Groups of equal patterns among rows [begin, end) (sorted by pattern).
@@ -264,92 +278,163 @@ class MissingRows {
     }
   }
 
-  // Rows [0, light_) under component k from Lambda_k: with delta = x - mu_k (0 where missing) and
+  // Rows [0, light_) under every component from the Lambda_k: with delta = x - mu_k (0 where missing) and
   // b = Lambda_mo delta_o, the conditional mean offset is y = -Lambda_mm^-1 b, the conditional covariance
   // Lambda_mm^-1, log det Sigma_oo = log det Sigma + log det Lambda_mm, and the Mahalanobis term is
   // |U^T (delta_o, y)|^2 (a sum of squares at y's minimum, so y's rounding enters only to second order).
-  void precision_route(int k) {
-    const std::size_t kk = static_cast<std::size_t>(k);
+  // A row's K small factorisations share its pattern, so they run side by side: every scalar step of
+  // the |m| x |m| Cholesky is a loop over k, which the compiler vectorises (lambda_all_ is k-fastest).
+  void precision_route() {
     const Eigen::Index d = x_.cols(), n = light_;
-    const Eigen::MatrixXd& lambda = lambda_[kk];
-    auto shift = shifts_[kk].topRows(n);
-    shift = x_.topRows(n).rowwise() - means_.row(k);
-    small_.resize(static_cast<std::size_t>(d * d + 2 * d));
-    double* a = small_.data();
-    double* b = a + d * d;
-    double* u = b + d;
+    const int K = static_cast<int>(log_weights_.size());
+    const std::size_t KK = static_cast<std::size_t>(K);
+    small_.resize(KK * static_cast<std::size_t>(d * d + 3 * d + 3));
+    double* const A = small_.data();                         // |m| x |m| x K: Lambda_mm's factors
+    double* const delta = A + KK * static_cast<std::size_t>(d * d);  // |o| x K: x_o - mu_k,o
+    double* const u = delta + KK * static_cast<std::size_t>(d);      // |m| x K: b, then y
+    double* const v = u + KK * static_cast<std::size_t>(d);          // |m| x K: scratch
+    double* const pivots = v + KK * static_cast<std::size_t>(d);     // K: product of the pivots
+    double* const log_det = pivots + KK;                           // K: log det Lambda_mm
+    double* const bad = log_det + KK;                              // K: nonzero where a pivot failed
+    const double* const lambda = lambda_all_.data();
+    const double* const mu = means_t_.data();
     constexpr double log_2pi = 1.8378770664093454835606594728112;
+    for (int k = 0; k < K; ++k)
+      shifts_[static_cast<std::size_t>(k)].topRows(n) = x_.topRows(n).rowwise() - means_.row(k);
     for (Eigen::Index t = 0; t < n; ++t) {
-      const int n_mis = n_missing_[static_cast<std::size_t>(t)];
-      const int* mis = &pattern_[static_cast<std::size_t>(t * d)];
-      double* row = &shift(t, 0);
-      for (int i = 0; i < n_mis; ++i) row[mis[i]] = 0;
-      const Eigen::Map<const Eigen::RowVectorXd> delta(row, d);
-      for (int i = 0; i < n_mis; ++i) b[i] = delta.dot(lambda.col(mis[i]).transpose());
-      // Cholesky of Lambda_mm in place (row-major lower triangle of a; its diagonal holds 1 / L_ii), the
-      // product of the pivots for log det Lambda_mm (one log per row; rescaled before it could overflow).
-      bool ok = true;
-      double log_det_mm = 0, pivots = 1;
-      for (int i = 0; i < n_mis && ok; ++i) {
-        double* ai = a + i * n_mis;
-        for (int j = 0; j < i; ++j) {
-          const double* aj = a + j * n_mis;
-          double s = lambda(mis[i], mis[j]);
-          for (int l = 0; l < j; ++l) s -= ai[l] * aj[l];
-          ai[j] = s * aj[j];
-        }
-        double s = lambda(mis[i], mis[i]);
-        for (int l = 0; l < i; ++l) s -= ai[l] * ai[l];
-        ok = s > 0 && s < std::numeric_limits<double>::infinity();
-        ai[i] = 1 / std::sqrt(s);
-        pivots *= s;
-        if (!(pivots > 1e-200 && pivots < 1e200)) {
-          log_det_mm += std::log(pivots);
-          pivots = 1;
+      const int m = n_missing_[static_cast<std::size_t>(t)];
+      const int* const mis = &pattern_[static_cast<std::size_t>(t * d)];
+      const int* const obs = mis + m;
+      const int n_obs = static_cast<int>(d) - m;
+      const double* const x = &x_(t, 0);
+      for (int j = 0; j < n_obs; ++j) {
+        const double value = x[obs[j]];
+        const double* const mu_j = mu + static_cast<std::size_t>(obs[j]) * KK;
+        double* const dj = delta + static_cast<std::size_t>(j) * KK;
+        for (int k = 0; k < K; ++k) dj[k] = value - mu_j[k];
+      }
+      for (int i = 0; i < m; ++i) {
+        double* const bi = u + static_cast<std::size_t>(i) * KK;
+        for (int k = 0; k < K; ++k) bi[k] = 0;
+        const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
+        for (int j = 0; j < n_obs; ++j) {
+          const double* const l = row + static_cast<std::size_t>(obs[j]) * KK;
+          const double* const dj = delta + static_cast<std::size_t>(j) * KK;
+          for (int k = 0; k < K; ++k) bi[k] += l[k] * dj[k];
         }
       }
-      if (!ok) {  // not seen with the condition bound above; as the direct route, zero density
-        log_prob_(t, k) = -std::numeric_limits<double>::infinity();
-        if (conditionals_) std::fill_n(&covariances_[kk][static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)])], n_mis * n_mis, 0.0);
-        continue;
+      // Cholesky of each Lambda_k,mm (lower triangle; the diagonal holds 1 / L_ii), the product of the
+      // pivots for log det Lambda_mm (one log per row and component; rescaled before it could overflow).
+      for (int k = 0; k < K; ++k) {
+        pivots[k] = 1;
+        log_det[k] = 0;
+        bad[k] = 0;
       }
-      log_det_mm += std::log(pivots);
+      const auto at = [&](int i, int j) { return A + static_cast<std::size_t>(i * m + j) * KK; };
+      for (int i = 0; i < m; ++i) {
+        for (int j = 0; j <= i; ++j) {
+          double* const aij = at(i, j);
+          const double* const l = lambda + (static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) +
+                                            static_cast<std::size_t>(mis[j])) * KK;
+          for (int k = 0; k < K; ++k) aij[k] = l[k];
+          for (int p = 0; p < j; ++p) {
+            const double* const aip = at(i, p);
+            const double* const ajp = at(j, p);
+            for (int k = 0; k < K; ++k) aij[k] -= aip[k] * ajp[k];
+          }
+          if (j < i) {
+            const double* const ajj = at(j, j);
+            for (int k = 0; k < K; ++k) aij[k] *= ajj[k];
+          } else {
+            for (int k = 0; k < K; ++k) {
+              const double s = aij[k];
+              bad[k] += (s > 0 && s < std::numeric_limits<double>::infinity()) ? 0.0 : 1.0;
+              aij[k] = 1 / std::sqrt(s);
+              pivots[k] *= s;
+            }
+            for (int k = 0; k < K; ++k)
+              if (!(pivots[k] > 1e-200 && pivots[k] < 1e200)) {
+                log_det[k] += std::log(pivots[k]);
+                pivots[k] = 1;
+              }
+          }
+        }
+      }
       // y = -(L L^T)^-1 b: forward, then back substitution.
-      for (int i = 0; i < n_mis; ++i) {
-        const double* ai = a + i * n_mis;
-        double s = b[i];
-        for (int l = 0; l < i; ++l) s -= ai[l] * u[l];
-        u[i] = s * ai[i];
+      for (int i = 0; i < m; ++i) {
+        double* const ui = u + static_cast<std::size_t>(i) * KK;
+        for (int p = 0; p < i; ++p) {
+          const double* const aip = at(i, p);
+          const double* const up = u + static_cast<std::size_t>(p) * KK;
+          for (int k = 0; k < K; ++k) ui[k] -= aip[k] * up[k];
+        }
+        const double* const aii = at(i, i);
+        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
       }
-      for (int i = n_mis - 1; i >= 0; --i) {
-        double s = u[i];
-        for (int l = i + 1; l < n_mis; ++l) s -= a[l * n_mis + i] * u[l];
-        u[i] = s * a[i * n_mis + i];
-        row[mis[i]] = -u[i];
+      for (int i = m - 1; i >= 0; --i) {
+        double* const ui = u + static_cast<std::size_t>(i) * KK;
+        for (int p = i + 1; p < m; ++p) {
+          const double* const api = at(p, i);
+          const double* const up = u + static_cast<std::size_t>(p) * KK;
+          for (int k = 0; k < K; ++k) ui[k] -= api[k] * up[k];
+        }
+        const double* const aii = at(i, i);
+        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
       }
-      log_prob_(t, k) = log_weights_(k) - 0.5 * (static_cast<double>(d - n_mis) * log_2pi + log_det_(k) + log_det_mm);
-      if (conditionals_) {
-        // Lambda_mm^-1 = L^-T L^-1: invert L in place (lower triangle), then the symmetric product.
-        for (int i = 0; i < n_mis; ++i) {
-          double* ai = a + i * n_mis;
-          for (int j = 0; j < i; ++j) {
-            double s = 0;
-            for (int l = j; l < i; ++l) s -= ai[l] * a[l * n_mis + j];
-            ai[j] = s * ai[i];
+      for (int k = 0; k < K; ++k) {
+        const std::size_t kk = static_cast<std::size_t>(k);
+        double* const shift = &shifts_[kk](t, 0);
+        if (bad[k] != 0) {  // not seen under the condition bound; as the direct route, zero density
+          log_prob_(t, k) = -std::numeric_limits<double>::infinity();
+          for (int i = 0; i < m; ++i) shift[mis[i]] = 0;
+          continue;
+        }
+        for (int i = 0; i < m; ++i) shift[mis[i]] = -u[static_cast<std::size_t>(i) * KK + kk];
+        log_prob_(t, k) = log_weights_(k) - 0.5 * (static_cast<double>(n_obs) * log_2pi + log_det_(k) + log_det[k] +
+                                                   std::log(pivots[k]));
+      }
+      if (!conditionals_) continue;
+      // Lambda_mm^-1 = L^-T L^-1: invert L in place (lower triangle), then the symmetric product.
+      for (int i = 0; i < m; ++i) {
+        const double* const aii = at(i, i);
+        for (int j = 0; j < i; ++j) {
+          double* const vj = v + static_cast<std::size_t>(j) * KK;
+          for (int k = 0; k < K; ++k) vj[k] = 0;
+          for (int p = j; p < i; ++p) {
+            const double* const aip = at(i, p);
+            const double* const apj = at(p, j);
+            for (int k = 0; k < K; ++k) vj[k] -= aip[k] * apj[k];
           }
         }
-        double* c = &covariances_[kk][static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)])];
-        for (int i = 0; i < n_mis; ++i)
-          for (int j = 0; j <= i; ++j) {
-            double s = 0;
-            for (int l = i; l < n_mis; ++l) s += a[l * n_mis + i] * a[l * n_mis + j];
-            c[i * n_mis + j] = c[j * n_mis + i] = s;
-          }
+        for (int j = 0; j < i; ++j) {
+          double* const aij = at(i, j);
+          const double* const vj = v + static_cast<std::size_t>(j) * KK;
+          for (int k = 0; k < K; ++k) aij[k] = vj[k] * aii[k];
+        }
       }
+      const std::size_t offset = static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)]);
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j <= i; ++j) {
+          double* const s = v;
+          for (int k = 0; k < K; ++k) s[k] = 0;
+          for (int p = i; p < m; ++p) {
+            const double* const api = at(p, i);
+            const double* const apj = at(p, j);
+            for (int k = 0; k < K; ++k) s[k] += api[k] * apj[k];
+          }
+          for (int k = 0; k < K; ++k) {
+            double* const c = &covariances_[static_cast<std::size_t>(k)][offset];
+            c[i * m + j] = c[j * m + i] = bad[k] != 0 ? 0.0 : s[k];
+          }
+        }
     }
-    reserve(product_, x_.rows(), d);
-    product_.topRows(n).noalias() = shift * factor_[kk].template triangularView<Eigen::Upper>();
-    log_prob_.col(k).head(n) -= 0.5 * product_.topRows(n).rowwise().squaredNorm();
+    for (int k = 0; k < K; ++k) {
+      const std::size_t kk = static_cast<std::size_t>(k);
+      if (ill_[kk]) continue;  // the direct route overwrites these rows
+      reserve(product_, x_.rows(), d);
+      product_.topRows(n).noalias() = shifts_[kk].topRows(n) * factor_[kk].template triangularView<Eigen::Upper>();
+      log_prob_.col(k).head(n) -= 0.5 * product_.topRows(n).rowwise().squaredNorm();
+    }
   }
 
   // The rows of group g under component k from one Cholesky factor of Sigma_k,oo: with z = L^-1 (x_o - mu_o)
@@ -419,6 +504,7 @@ class MissingRows {
   Eigen::MatrixXd means_;                            // K x d
   std::vector<Eigen::MatrixXd> sigma_, lambda_, factor_;  // per k: Sigma_k, Lambda_k, U_k (Lambda_k = U_k U_k^T)
   std::vector<bool> ill_;                            // per k: direct route for every row
+  std::vector<double> lambda_all_, means_t_;         // Lambda_k(i, j) at (i d + j) K + k; mu_k(i) at i K + k
   // The last block's rows with NaN; capacity kept across blocks.
   std::vector<Eigen::Index> rows_, heavy_;  // block indices: light rows, then heavy rows (sorted by pattern)
   Eigen::Index light_ = 0;                  // rows_[0, light_) have at most d/2 missing entries
