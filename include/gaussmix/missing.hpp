@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -106,7 +107,13 @@ class MissingRows {
       for (int a = 0; a < n_missing_[static_cast<std::size_t>(t)]; ++a)
         ws.x(rows_[static_cast<std::size_t>(t)], missing[a]) = p.means(0, missing[a]);
     }
-    weighted_log_prob(p, rows, ws);
+    // The complete rows through the usual kernel, compacted so that the rows with NaN cost nothing there.
+    const Eigen::Index n_complete = gather_complete(rows, ws, nullptr, 0);
+    if (n_complete > 0) {
+      weighted_log_prob(p, n_complete, *compact_);
+      for (Eigen::Index c = 0; c < n_complete; ++c)
+        ws.log_prob.row(complete_[static_cast<std::size_t>(c)]) = compact_->log_prob.row(c);
+    }
 
     log_prob_.resize(count, K);
     conditionals_ = conditionals;
@@ -124,6 +131,20 @@ class MissingRows {
     for (Eigen::Index t = 0; t < count; ++t)
       ws.log_prob.row(rows_[static_cast<std::size_t>(t)]).head(K) = log_prob_.row(t).template cast<Scalar>();
     return count;
+  }
+
+  /// The complete rows of the last block (after log_prob and normalise(rows, ws)): their sums as
+  /// gaussmix::accumulate gives them, weights w(start + i) (nullptr: 1), from a compact copy of those rows.
+  void accumulate_complete(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
+                           EStepWorkspace<Scalar, Dim>& ws, SufficientStatistics<Dim>& stats) {
+    const Eigen::Index n_complete = gather_complete(rows, ws, w, start);
+    if (n_complete == 0) return;
+    for (Eigen::Index c = 0; c < n_complete; ++c) {
+      const Eigen::Index i = complete_[static_cast<std::size_t>(c)];
+      compact_->log_prob.row(c) = ws.log_prob.row(i);
+      compact_->log_norm(c) = ws.log_norm(i);
+    }
+    gaussmix::accumulate(0, n_complete, &complete_weight_, *compact_, stats);
   }
 
   /// Known components (fit_with_labels): labels(start + i) >= 0 keeps only that component's term of row i.
@@ -210,9 +231,38 @@ class MissingRows {
     Eigen::Index begin = 0, end = 0;  // rows [begin, end) of rows_ / x_ share a pattern
   };
 
+  // y[k] += a[k] b[k] and y[k] -= a[k] b[k] for k < K: the loops over components of precision_route, with
+  // the no-alias promise that lets the compiler vectorise them.
+  static void add_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
+    for (int k = 0; k < K; ++k) y[k] += a[k] * b[k];
+  }
+  static void subtract_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
+    for (int k = 0; k < K; ++k) y[k] -= a[k] * b[k];
+  }
+
   template <class M>
   static void reserve(M& m, Eigen::Index rows, Eigen::Index cols) {
     if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+  }
+
+  // Copies the rows of the block without NaN (block_missing_ of the last log_prob) to compact_->x and
+  // their weights (w(start + i), or 1) to complete_weight_; returns their number.
+  Eigen::Index gather_complete(Eigen::Index rows, const EStepWorkspace<Scalar, Dim>& ws, const Eigen::VectorXd* w,
+                               Eigen::Index start) {
+    if (!compact_ || compact_->x.rows() != ws.x.rows() || compact_->x.cols() != ws.x.cols() ||
+        compact_->log_prob.cols() != ws.log_prob.cols())
+      compact_.emplace(ws.x.rows(), ws.x.cols(), ws.log_prob.cols());
+    complete_.clear();
+    for (Eigen::Index i = 0; i < rows; ++i)
+      if (block_missing_[static_cast<std::size_t>(i)] == 0) complete_.push_back(i);
+    const Eigen::Index n = static_cast<Eigen::Index>(complete_.size());
+    complete_weight_.resize(n);
+    for (Eigen::Index c = 0; c < n; ++c) {
+      const Eigen::Index i = complete_[static_cast<std::size_t>(c)];
+      compact_->x.row(c) = ws.x.row(i);
+      complete_weight_(c) = w ? (*w)(start + i) : 1.0;
+    }
+    return n;
   }
 
   // Per component, once per parameter set (the blocks of a pass share it): Sigma_k, Lambda_k = U_k U_k^T,
@@ -320,7 +370,7 @@ class MissingRows {
         for (int j = 0; j < n_obs; ++j) {
           const double* const l = row + static_cast<std::size_t>(obs[j]) * KK;
           const double* const dj = delta + static_cast<std::size_t>(j) * KK;
-          for (int k = 0; k < K; ++k) bi[k] += l[k] * dj[k];
+          add_product(bi, l, dj, K);
         }
       }
       // Cholesky of each Lambda_k,mm (lower triangle; the diagonal holds 1 / L_ii), the product of the
@@ -340,7 +390,7 @@ class MissingRows {
           for (int p = 0; p < j; ++p) {
             const double* const aip = at(i, p);
             const double* const ajp = at(j, p);
-            for (int k = 0; k < K; ++k) aij[k] -= aip[k] * ajp[k];
+            subtract_product(aij, aip, ajp, K);
           }
           if (j < i) {
             const double* const ajj = at(j, j);
@@ -366,7 +416,7 @@ class MissingRows {
         for (int p = 0; p < i; ++p) {
           const double* const aip = at(i, p);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          for (int k = 0; k < K; ++k) ui[k] -= aip[k] * up[k];
+          subtract_product(ui, aip, up, K);
         }
         const double* const aii = at(i, i);
         for (int k = 0; k < K; ++k) ui[k] *= aii[k];
@@ -376,7 +426,7 @@ class MissingRows {
         for (int p = i + 1; p < m; ++p) {
           const double* const api = at(p, i);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          for (int k = 0; k < K; ++k) ui[k] -= api[k] * up[k];
+          subtract_product(ui, api, up, K);
         }
         const double* const aii = at(i, i);
         for (int k = 0; k < K; ++k) ui[k] *= aii[k];
@@ -403,7 +453,7 @@ class MissingRows {
           for (int p = j; p < i; ++p) {
             const double* const aip = at(i, p);
             const double* const apj = at(p, j);
-            for (int k = 0; k < K; ++k) vj[k] -= aip[k] * apj[k];
+            subtract_product(vj, aip, apj, K);
           }
         }
         for (int j = 0; j < i; ++j) {
@@ -420,7 +470,7 @@ class MissingRows {
           for (int p = i; p < m; ++p) {
             const double* const api = at(p, i);
             const double* const apj = at(p, j);
-            for (int k = 0; k < K; ++k) s[k] += api[k] * apj[k];
+            add_product(s, api, apj, K);
           }
           for (int k = 0; k < K; ++k) {
             double* const c = &covariances_[static_cast<std::size_t>(k)][offset];
@@ -522,7 +572,10 @@ class MissingRows {
   Eigen::VectorXd log_norm_;  // log p(x_o)
   Eigen::VectorXd weight_, rw_;  // accumulate: w_i, then w_i r_ik
   RowMajor centred_, product_;   // scratch: x_hat - c_k; shift U_k
-  std::vector<double> small_;    // scratch of one row: Lambda_mm's factor, b, y
+  std::vector<double> small_;    // scratch of one row: Lambda_mm's factors, b, y (K of each)
+  std::optional<EStepWorkspace<Scalar, Dim>> compact_;  // the block's complete rows, for the usual kernels
+  std::vector<Eigen::Index> complete_;                  // their block indices
+  Eigen::VectorXd complete_weight_;                     // their weights
 };
 
 namespace detail {
