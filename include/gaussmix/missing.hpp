@@ -118,11 +118,8 @@ class MissingRows {
     log_prob_.resize(count, K);
     conditionals_ = conditionals;
     shifts_.resize(static_cast<std::size_t>(K));
-    covariances_.resize(static_cast<std::size_t>(conditionals ? K : 0));
-    for (int k = 0; k < K; ++k) {
-      reserve(shifts_[static_cast<std::size_t>(k)], ws.x.rows(), d);
-      if (conditionals) covariances_[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(offset_.back()));
-    }
+    if (conditionals) conditional_.resize(static_cast<std::size_t>(offset_.back() * K));
+    for (int k = 0; k < K; ++k) reserve(shifts_[static_cast<std::size_t>(k)], ws.x.rows(), d);
     if (light_ > 0) precision_route();
     for (int k = 0; k < K; ++k) {
       for (std::size_t g = ill_[static_cast<std::size_t>(k)] ? 0 : first_heavy_group; g < groups_.size(); ++g)
@@ -173,6 +170,20 @@ class MissingRows {
       stats.log_likelihood += weight_(t) * log_norm_(t);
       stats.total_weight += weight_(t);
     }
+    // sum_t w_t r_tk C_tk for all k at once (k-fastest, as conditional_): lower triangle, or diagonal.
+    const std::size_t KK = static_cast<std::size_t>(K);
+    conditional_sum_.assign(static_cast<std::size_t>(d * d) * KK, 0.0);
+    rw_.resize(K);
+    for (Eigen::Index t = 0; t < count; ++t) {
+      const int m = n_missing_[static_cast<std::size_t>(t)];
+      const int* const mis = &pattern_[static_cast<std::size_t>(t * d)];
+      for (Eigen::Index k = 0; k < K; ++k) rw_(k) = weight_(t) * resp_(t, k);
+      const std::size_t offset = static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)]);
+      for (int i = 0; i < m; ++i)
+        for (int j = dense ? 0 : i; j <= i; ++j)
+          add_product(&conditional_sum_[static_cast<std::size_t>(mis[i] * d + mis[j]) * KK], rw_.data(),
+                      &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * KK], static_cast<int>(K));
+    }
     reserve(centred_, x_.rows(), d);
     for (Eigen::Index k = 0; k < K; ++k) {
       // Every row's expected x - c_k at once, then the same sums as for complete rows.
@@ -190,20 +201,14 @@ class MissingRows {
       } else {
         stats.second_diagonal.row(k).noalias() += rw_.transpose() * e.array().square().matrix();
       }
-      // The conditional covariances, in the missing block of each row (lower triangle; diagonal only).
-      const std::vector<double>& covariance = covariances_[static_cast<std::size_t>(k)];
-      for (Eigen::Index t = 0; t < count; ++t) {
-        const double r = rw_(t);
-        const int n_mis = n_missing_[static_cast<std::size_t>(t)];
-        if (r == 0 || n_mis == 0) continue;
-        const int* mis = &pattern_[static_cast<std::size_t>(t * d)];
-        const double* c = &covariance[static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)])];
+      // The conditional covariances summed below, in the missing block of each row.
+      for (Eigen::Index a = 0; a < d; ++a) {
+        const double* const sum = &conditional_sum_[static_cast<std::size_t>(a * d) * KK + static_cast<std::size_t>(k)];
         if (dense) {
           auto& target = stats.second[stats.type == CovarianceType::Full ? static_cast<std::size_t>(k) : 0];
-          for (int a = 0; a < n_mis; ++a)
-            for (int b = 0; b <= a; ++b) target(mis[a], mis[b]) += r * c[a * n_mis + b];
+          for (Eigen::Index b = 0; b <= a; ++b) target(a, b) += sum[static_cast<std::size_t>(b) * KK];
         } else {
-          for (int a = 0; a < n_mis; ++a) stats.second_diagonal(k, mis[a]) += r * c[a * n_mis + a];
+          stats.second_diagonal(k, a) += sum[static_cast<std::size_t>(a) * KK];
         }
       }
     }
@@ -364,13 +369,30 @@ class MissingRows {
         for (int k = 0; k < K; ++k) dj[k] = value - mu_j[k];
       }
       for (int i = 0; i < m; ++i) {
+        // Four components at a time in registers (the hottest loop here), then the rest one by one.
         double* const bi = u + static_cast<std::size_t>(i) * KK;
-        for (int k = 0; k < K; ++k) bi[k] = 0;
         const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
-        for (int j = 0; j < n_obs; ++j) {
-          const double* const l = row + static_cast<std::size_t>(obs[j]) * KK;
-          const double* const dj = delta + static_cast<std::size_t>(j) * KK;
-          add_product(bi, l, dj, K);
+        int k0 = 0;
+        for (; k0 + 4 <= K; k0 += 4) {
+          double b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+          for (int j = 0; j < n_obs; ++j) {
+            const double* const l = row + static_cast<std::size_t>(obs[j]) * KK + k0;
+            const double* const dj = delta + static_cast<std::size_t>(j) * KK + k0;
+            b0 += l[0] * dj[0];
+            b1 += l[1] * dj[1];
+            b2 += l[2] * dj[2];
+            b3 += l[3] * dj[3];
+          }
+          bi[k0] = b0;
+          bi[k0 + 1] = b1;
+          bi[k0 + 2] = b2;
+          bi[k0 + 3] = b3;
+        }
+        for (; k0 < K; ++k0) {
+          double b0 = 0;
+          for (int j = 0; j < n_obs; ++j)
+            b0 += row[static_cast<std::size_t>(obs[j]) * KK + k0] * delta[static_cast<std::size_t>(j) * KK + k0];
+          bi[k0] = b0;
         }
       }
       // Cholesky of each Lambda_k,mm (lower triangle; the diagonal holds 1 / L_ii), the product of the
@@ -465,17 +487,14 @@ class MissingRows {
       const std::size_t offset = static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)]);
       for (int i = 0; i < m; ++i)
         for (int j = 0; j <= i; ++j) {
-          double* const s = v;
+          double* const s = &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * KK];
           for (int k = 0; k < K; ++k) s[k] = 0;
           for (int p = i; p < m; ++p) {
             const double* const api = at(p, i);
             const double* const apj = at(p, j);
             add_product(s, api, apj, K);
           }
-          for (int k = 0; k < K; ++k) {
-            double* const c = &covariances_[static_cast<std::size_t>(k)][offset];
-            c[i * m + j] = c[j * m + i] = bad[k] != 0 ? 0.0 : s[k];
-          }
+          for (int k = 0; k < K; ++k) s[k] = bad[k] != 0 ? 0.0 : s[k];
         }
     }
     for (int k = 0; k < K; ++k) {
@@ -525,9 +544,12 @@ class MissingRows {
         for (int m = 0; m < n_mis; ++m) shift(g.begin + r, missing[static_cast<std::size_t>(m)]) = offsets(m, r);
     }
     if (!conditionals_) return;
-    for (Eigen::Index r = 0; r < size; ++r)
-      std::copy_n(conditional.data(), n_mis * n_mis,
-                  &covariances_[kk][static_cast<std::size_t>(offset_[static_cast<std::size_t>(g.begin + r)])]);
+    const std::size_t KK = static_cast<std::size_t>(log_weights_.size());
+    for (Eigen::Index r = 0; r < size; ++r) {
+      double* const c = &conditional_[static_cast<std::size_t>(offset_[static_cast<std::size_t>(g.begin + r)]) * KK + kk];
+      for (int a = 0; a < n_mis; ++a)
+        for (int b = 0; b <= a; ++b) c[static_cast<std::size_t>(a * n_mis + b) * KK] = conditional(a, b);
+    }
   }
 
   // Responsibilities and log p(x_o) of the rows with NaN from the double table (log-sum-exp).
@@ -561,11 +583,12 @@ class MissingRows {
   std::vector<int> block_missing_;          // per row of the block: its number of NaN
   std::vector<int> n_missing_;              // per row: |m|
   std::vector<int> pattern_;                // per row, d entries: its missing indices, then its observed ones
-  std::vector<Eigen::Index> offset_;        // per row: start of its |m| x |m| block in covariances_[k]
+  std::vector<Eigen::Index> offset_;        // per row: start of its |m| x |m| block in conditional_ (times K)
   std::vector<Group> groups_;               // the rows of the direct route, by pattern
   RowMajor x_;                              // the rows in double, 0 where missing
   std::vector<RowMajor> shifts_;            // per k: x_hat - mu_k (observed: x - mu, missing: conditional mean - mu)
-  std::vector<std::vector<double>> covariances_;  // per k: each row's conditional covariance, |m| x |m|
+  std::vector<double> conditional_;  // each row's conditional covariances: (i, j <= i) of row t, k at (offset_t + i |m| + j) K + k
+  std::vector<double> conditional_sum_;  // accumulate: sum_t w_t r_tk C_tk(a, b) at (a d + b) K + k
   bool conditionals_ = false;
   Eigen::MatrixXd log_prob_;  // log pi_k + log N(x_o | k), rows as rows_
   Eigen::MatrixXd resp_;      // responsibilities, rows as rows_
