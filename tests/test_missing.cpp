@@ -280,13 +280,15 @@ TEST_CASE("missing values: 30% MCAR recovers a known mixture and beats mean-fill
 }
 
 TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical, fit_source equals fit", "[missing][openmp][stream]") {
-  // 40000 x 4: ten blocks of 4096 rows, so several chunks; 20% MCAR.
-  const Eigen::MatrixXd X = with_holes(mixture_sample(40000, 4, 31), 0.2, 7);
+  // 36000 x 4: nine blocks of 4096 rows (nine chunks), so two or more blocks per thread at 4 threads;
+  // 20% MCAR. Three iterations: enough for the bits of later E-steps to depend on earlier M-steps.
+  const Eigen::MatrixXd X = with_holes(mixture_sample(36000, 4, 31), 0.2, 7);
   for (CovarianceType type : kTypes) {
     INFO("covariance type " << gaussmix::to_string(type));
     Options o = missing_options(type);
-    o.max_iter = 8;
+    o.max_iter = 3;
     o.tol = 0;
+    gaussmix::GaussianMixture<double> in_memory(o);  // the 1-thread fit with OpenMP
 #ifdef _OPENMP
     const int saved = omp_get_max_threads();
     std::vector<gaussmix::GaussianMixture<double>> models;
@@ -301,10 +303,11 @@ TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical, fit_source e
       CHECK(results[i].history == results[0].history);
       require_same(models[i], models[0]);
     }
+    in_memory = models[0];
+#else
+    in_memory.fit(X);
 #endif
     // fit_source from the same start (warm) sums the same rows in other groupings: equal to 1e-12.
-    gaussmix::GaussianMixture<double> in_memory(o);
-    in_memory.fit(X);
     Options warm = o;
     warm.warm_start = true;
     gaussmix::GaussianMixture<double> a(warm), b(warm);
@@ -317,11 +320,71 @@ TEST_CASE("missing values: 1, 2 and 4 OpenMP threads bit-identical, fit_source e
     CHECK(relative_agreement(b.weights(), a.weights(), 1e-12).ok);
     for (int k = 0; k < 3; ++k) CHECK(relative_agreement(b.covariance(k), a.covariance(k), 1e-12).ok);
   }
-  // A cold fit_source initialises from its (mean-filled) sample and converges to a sensible model.
-  gaussmix::GaussianMixture<double> cold(missing_options(CovarianceType::Full));
+  // A cold fit_source initialises from its (mean-filled) sample and moves to a sensible model.
+  Options cold_options = missing_options(CovarianceType::Full);
+  cold_options.max_iter = 5;
+  gaussmix::GaussianMixture<double> cold(cold_options);
   const FitResult r = gaussmix::fit_source(cold, gaussmix::MatrixSource(X));
   CHECK(std::isfinite(r.lower_bound));
   CHECK(cold.means().allFinite());
+}
+
+// The observed-data log density and E[x_m | x_o] of single rows from a factor of Sigma_oo, as in the maths,
+// against score_samples and impute: a well-conditioned mixture (the precision route, Schur complement of
+// Sigma^-1) and one with a near-singular covariance (kappa ~ 1e10: the direct route, a factor of Sigma_oo).
+TEST_CASE("missing values: score_samples and impute equal the marginal formulas on both routes", "[missing]") {
+  const Eigen::Index d = 6;
+  for (const double eps : {0.5, 1e-5}) {
+    INFO("near-copy noise " << eps);
+    std::vector<Eigen::MatrixXd> covariances;
+    Eigen::MatrixXd means = Eigen::MatrixXd::Zero(2, d);
+    means(1, 0) = 2;
+    means(1, 3) = -1;
+    for (int k = 0; k < 2; ++k) {
+      Eigen::MatrixXd A = Eigen::MatrixXd::Identity(d, d);
+      A(1, 0) = 1;  // feature 1 = feature 0 + eps * noise
+      A(1, 1) = eps;
+      A(4, 2) = 0.7 - k;
+      covariances.push_back(A * A.transpose());
+    }
+    const Eigen::Vector2d weights(0.35, 0.65);
+    Options o = missing_options(CovarianceType::Full, 2);
+    gaussmix::GaussianMixture<double> model(o);
+    model.set_parameters(weights, means, covariances);
+    Eigen::MatrixXd X(5, d);
+    X << 0.3, kNaN, -1.0, 0.4, kNaN, 0.1,    // 2 of 6 missing: precision route unless ill-conditioned
+        kNaN, 0.2, 0.5, kNaN, 1.1, -0.6,     //
+        1.5, 1.5, kNaN, kNaN, kNaN, kNaN,    // 4 of 6: direct route
+        kNaN, kNaN, kNaN, kNaN, kNaN, 0.9,   // 5 of 6: direct route
+        0.1, 0.1, 0.3, 0.4, 0.5, 0.6;        // complete
+    // Ill-conditioned: the two computations round differently where Sigma_oo itself is near-singular.
+    const double tol = eps < 1e-3 ? 1e-9 : 1e-12;
+    const Eigen::VectorXd scores = model.score_samples(X);
+    const Eigen::MatrixXd imputed = model.impute(X);
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      std::vector<int> o_idx, m_idx;
+      for (int j = 0; j < d; ++j) (std::isnan(X(i, j)) ? m_idx : o_idx).push_back(j);
+      Eigen::VectorXd log_terms(2);
+      std::vector<Eigen::VectorXd> conditional;
+      for (int k = 0; k < 2; ++k) {
+        const Eigen::MatrixXd& S = covariances[static_cast<std::size_t>(k)];
+        const Eigen::LLT<Eigen::MatrixXd> llt(S(o_idx, o_idx));
+        const Eigen::VectorXd delta = X.row(i)(o_idx).transpose() - means.row(k)(o_idx).transpose();
+        const Eigen::VectorXd z = llt.matrixL().solve(delta);
+        log_terms(k) = std::log(weights(k)) - 0.5 * static_cast<double>(o_idx.size()) * std::log(2 * M_PI) -
+                       std::log(llt.matrixL().toDenseMatrix().diagonal().prod()) - 0.5 * z.squaredNorm();
+        conditional.push_back(means.row(k)(m_idx).transpose() + S(m_idx, o_idx) * llt.solve(delta));
+      }
+      const double top = log_terms.maxCoeff();
+      const double expected = top + std::log((log_terms.array() - top).exp().sum());
+      CHECK(std::abs(scores(i) - expected) <= tol * std::max(1.0, std::abs(expected)));
+      const Eigen::VectorXd r = (log_terms.array() - expected).exp();
+      for (std::size_t a = 0; a < m_idx.size(); ++a) {
+        const double value = r(0) * conditional[0](static_cast<Eigen::Index>(a)) + r(1) * conditional[1](static_cast<Eigen::Index>(a));
+        CHECK(std::abs(imputed(i, m_idx[a]) - value) <= tol * std::max(1.0, std::abs(value)));
+      }
+    }
+  }
 }
 
 TEST_CASE("missing values: errors name the row or column, Reject keeps today's error", "[missing][errors]") {

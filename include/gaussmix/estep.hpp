@@ -395,10 +395,8 @@ class BlockedExpectation {
         accumulate(start, rows, w_, ws, chunk_stats_[c]);
         continue;
       }
-      // The complete rows as always (the rows with NaN weighted 0 there), then the others' expected sums.
-      Eigen::VectorXd block_weight = w_ ? Eigen::VectorXd(w_->segment(start, rows)) : Eigen::VectorXd::Ones(rows);
-      for (Eigen::Index i : missing->rows()) block_weight(i) = 0;
-      accumulate(0, rows, &block_weight, ws, chunk_stats_[c]);
+      // The complete rows as always, then the others' expected sums.
+      missing->accumulate_complete(start, rows, w_, ws, chunk_stats_[c]);
       missing->accumulate(start, w_, chunk_stats_[c]);
     }
   }

@@ -835,9 +835,18 @@ template <class D>
 auto GaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) -> FitResult {
   BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
   expectation.set_missing(marginalise());
-  const auto filled = mean_filled(X, w, "fit");
+  // The mean-filled copy of X only once an initialiser needs it: a warm start skips the n x d copy and
+  // its pass. With sample weights it is made at once, for its error on a column without positive weight.
+  std::optional<FilledData<D>> filled;
+  bool filled_made = false;
+  const auto fill = [&] {
+    if (!filled_made) filled = mean_filled(X, w, "fit");
+    filled_made = true;
+  };
+  if (w) fill();
   return fit_with(
       [&](detail::Random& rng) {
+        fill();
         return filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
                       : initial_parameters<Scalar, Dim>(X, w, options_, rng);
       },
@@ -851,9 +860,16 @@ auto GaussianMixture<Scalar, Dim>::fit_labelled(const Eigen::MatrixBase<D>& X, c
   BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
   expectation.set_labels(&labels);
   expectation.set_missing(marginalise());
-  const auto filled = mean_filled(X, w, "fit_with_labels");
+  std::optional<FilledData<D>> filled;  // made when first needed, as in fit_weighted
+  bool filled_made = false;
+  const auto fill = [&] {
+    if (!filled_made) filled = mean_filled(X, w, "fit_with_labels");
+    filled_made = true;
+  };
+  if (w) fill();
   return fit_with(
       [&](detail::Random& rng) {
+        fill();
         if (filled) {
           const detail::DataView<FilledData<D>> F(*filled);
           return follow_labels(initial_parameters<Scalar, Dim>(F, w, options_, rng), F, w, labels);

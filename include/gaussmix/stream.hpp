@@ -562,9 +562,7 @@ class SourceExpectation {
       if (incomplete == 0) {
         accumulate(0, rows, nullptr, ws_, group_);
       } else {  // as BlockedExpectation: complete rows as always, then the expected sums of the others
-        Eigen::VectorXd block_weight = Eigen::VectorXd::Ones(rows);
-        for (Eigen::Index i : missing_rows_.rows()) block_weight(i) = 0;
-        accumulate(0, rows, &block_weight, ws_, group_);
+        missing_rows_.accumulate_complete(0, rows, nullptr, ws_, group_);
         missing_rows_.accumulate(0, nullptr, group_);
       }
       seen += rows;
