@@ -9,7 +9,10 @@
 // on the complete data and on the data with holes, and their ratio: wall-clock, and the thread's CPU time
 // (on a loaded machine the wall clock of the longer run also counts the time slices it waited for, so the CPU
 // ratio is the fairer one there). Alternates the two (complete, holes, complete, ...) so that load from other
-// work hits both alike. One thread; run it on a quiet machine.
+// work hits both alike. One thread; run it on a quiet machine. The last line, `RESULT {json}`, is what
+// run_benchmarks.py reads (docs/benchmarks.md, "Missing values").
+
+#include "bench_common.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -87,13 +90,15 @@ int main(int argc, char** argv) {
     model.set_parameters(truth.weights(), truth.means(), truth.covariances());
     const double cpu_start = cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
-    model.fit(data);
+    const gaussmix::FitResult result = model.fit(data);
     wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     cpu.push_back(cpu_seconds() - cpu_start);
+    return result.lower_bound;
   };
+  double bound_complete = 0, bound_holes = 0;
   for (int r = 0; r < reps; ++r) {
-    iteration(X, complete, complete_cpu);
-    iteration(holes, with_holes, with_holes_cpu);
+    bound_complete = iteration(X, complete, complete_cpu);
+    bound_holes = iteration(holes, with_holes, with_holes_cpu);
   }
   const double a = median(complete), b = median(with_holes);
   const double a_cpu = median(complete_cpu), b_cpu = median(with_holes_cpu);
@@ -104,5 +109,25 @@ int main(int argc, char** argv) {
               b / a);
   std::printf("thread CPU time, median of %d: complete %.4f s, with missing values %.4f s, ratio %.2f\n", reps, a_cpu,
               b_cpu, b_cpu / a_cpu);
-  return 0;
+  bench::Json json;
+  json.add("peer", "gaussmix")
+      .add("n", static_cast<long long>(N))
+      .add("d", static_cast<long long>(d))
+      .add("k", K)
+      .add("rate", rate)
+      .add("reps", reps)
+      .add("missing_entries", static_cast<double>(missing) / static_cast<double>(N * d))
+      .add("incomplete_rows", static_cast<double>(incomplete) / static_cast<double>(N))
+      .add("complete_wall", complete)
+      .add("missing_wall", with_holes)
+      .add("complete_cpu", complete_cpu)
+      .add("missing_cpu", with_holes_cpu)
+      .add("median_complete_wall", a)
+      .add("median_missing_wall", b)
+      .add("median_complete_cpu", a_cpu)
+      .add("median_missing_cpu", b_cpu)
+      .add("lower_bound_complete", bound_complete)
+      .add("lower_bound_missing", bound_holes);
+  json.print();
+  return std::isfinite(bound_complete) && std::isfinite(bound_holes) ? 0 : 1;
 }
