@@ -19,7 +19,9 @@ echo "load before: $(cat /proc/loadavg)"
 for w in b d; do
   for prior in dp dirichlet; do
     echo "$w $prior $("$bin" "$data/$w.bin" --reps "$reps" --iters "$iters" --prior "$prior" | sed 's/^RESULT //')" >>"$out"
-    echo "$w $prior $(/usr/bin/python3 "$here/bench_sklearn_bayesian.py" "$data/$w.bin" --reps "$reps" \
+    # As run_benchmarks.py: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) force a slower
+    # OpenBLAS kernel; unset for scikit-learn's command.
+    echo "$w $prior $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$here/bench_sklearn_bayesian.py" "$data/$w.bin" --reps "$reps" \
       --iters "$iters" --prior "$prior" | sed 's/^RESULT //')" >>"$out"
   done
 done
@@ -31,6 +33,7 @@ for line in open(sys.argv[1]):
     w, prior, text = line.split(" ", 2)
     r = json.loads(text)
     rows.setdefault((w, prior), {})[r["peer"]] = r
+print("OpenBLAS (scikit-learn):", rows[next(iter(rows))]["scikit-learn-bayesian"]["blas"])
 print("| workload | prior | GaussianMixture | Bayesian (wall) | Bayesian / GM (wall; CPU) | scikit-learn BGM | sklearn / gaussmix | lower bounds agree |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for (w, prior), r in rows.items():

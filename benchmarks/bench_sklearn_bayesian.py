@@ -85,7 +85,7 @@ def main():
     blas = []
     if threadpool_info is not None:
         for info in threadpool_info():
-            blas.append({key: info.get(key) for key in ("user_api", "internal_api", "version", "num_threads")})
+            blas.append({key: info.get(key) for key in ("user_api", "internal_api", "version", "architecture", "num_threads")})
     result = {
         "peer": "scikit-learn-bayesian",
         "prior": prior,
