@@ -997,7 +997,8 @@ auto BayesianGaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<
 
 /// fit_source for a BayesianGaussianMixture: the variational fit of the rows of a RowSource
 /// without holding them in memory, as fit_source(GaussianMixture&, ...) (reservoir sample for the
-/// initialisation, one pass per iteration), plus two passes for the default priors.
+/// initialisation, one pass per iteration), plus two passes for the default priors. No mini-batch
+/// mode: StreamOptions::batch_rows must be 0 (std::invalid_argument otherwise).
 template <typename Scalar, int Dim, class Source>
 FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& source, const StreamOptions& stream = {}) {
   using SourceType = std::remove_reference_t<Source>;
@@ -1006,6 +1007,10 @@ FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& sourc
   const bool warm = options.warm_start && model.is_fitted();
   const Eigen::Index d = detail::check_source_features<Dim>(src, warm ? model.n_features() : 0, "fit_source");
   validate(stream, options);
+  if (stream.batch_rows != 0)  // refused rather than ignored, as by fit_mpi
+    throw std::invalid_argument(detail::message("fit_source: StreamOptions::batch_rows must be 0 for ",
+                                                "BayesianGaussianMixture (no mini-batch mode), got ",
+                                                stream.batch_rows));
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
   const Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =
