@@ -189,6 +189,13 @@ TEST_CASE("BayesianGaussianMixture: fit_source equals the in-memory fit", "[baye
     gaussmix::fit_source(s2, gaussmix::MatrixSource(X, 1000));
     require_close(m2, s2, 1e-12);
   }
+  // No mini-batch mode for the variational fit: refused, not ignored; the model is unchanged.
+  BayesianGaussianMixture<> batched(options_for(CovarianceType::Full, 4, 25));
+  gaussmix::StreamOptions stream;
+  stream.batch_rows = 500;
+  CHECK_THROWS_WITH(gaussmix::fit_source(batched, gaussmix::MatrixSource(X), stream),
+                    Catch::Contains("StreamOptions::batch_rows must be 0"));
+  CHECK_FALSE(batched.is_fitted());
 }
 
 TEST_CASE("BayesianGaussianMixture: an integer sample weight counts a row that many times", "[bayesian][weights]") {

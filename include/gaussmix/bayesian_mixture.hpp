@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <exception>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -97,29 +98,51 @@ SufficientStatistics<Dim> data_statistics(const Eigen::MatrixBase<D>& X, const E
                                                 [](Eigen::Index, Eigen::Index, auto&& block) { block.setOnes(); });
 }
 
-/// As data_statistics, over two passes of a RowSource (see stream.hpp) in blocks of `Scalar`.
-template <typename Scalar, int Dim, class Source>
-SufficientStatistics<Dim> source_data_statistics(Source& source, CovarianceType moments) {
+namespace detail {
+
+// data_statistics over two passes of a RowSource (see stream.hpp) in blocks of `Scalar`. After each
+// pass, reduce(stats, failure) completes its sums and raises `failure` (a pass's exception, or null):
+// fit_source rethrows it; fit_mpi sums the ranks' statistics and raises a failure of any rank on all.
+template <typename Scalar, int Dim, class Source, class Reduce>
+SufficientStatistics<Dim> reduced_data_statistics(Source& source, CovarianceType moments, const char* where,
+                                                  Reduce&& reduce) {
   const Eigen::Index d = source.n_features();
   EStepWorkspace<Scalar, Dim> ws(d, 1);
   ws.log_prob.setOnes();
   ws.log_norm.setZero();
   SufficientStatistics<Dim> stats;
   auto pass = [&]() {
-    detail::for_each_buffer(source, ws.x, [&](Eigen::Index rows) {
-      if (!ws.x.topRows(rows).allFinite())
-        throw std::invalid_argument(detail::message("fit_source: the data has a value that is not finite (NaN or Inf)"));
-      accumulate(0, rows, nullptr, ws, stats);
-    });
+    std::exception_ptr failure;
+    try {
+      for_each_buffer(source, ws.x, [&](Eigen::Index rows) {
+        if (!ws.x.topRows(rows).allFinite())
+          throw std::invalid_argument(message(where, ": the data has a value that is not finite (NaN or Inf)"));
+        accumulate(0, rows, nullptr, ws, stats);
+      });
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    reduce(stats, failure);
   };
   stats.reset(CovarianceType::Diagonal, Eigen::Matrix<double, 1, Dim>::Zero(1, d));
   pass();
-  if (!(stats.weight(0) > 0)) throw std::invalid_argument(detail::message("fit_source: the source has no rows"));
+  if (!(stats.weight(0) > 0)) throw std::invalid_argument(message(where, ": the source has no rows"));
   // About the mean, so data far from the origin keeps its digits.
   const Eigen::Matrix<double, 1, Dim> mean = stats.first.row(0) / stats.weight(0);
   stats.reset(moments, mean);
   pass();
   return stats;
+}
+
+}  // namespace detail
+
+/// As data_statistics, over two passes of a RowSource (see stream.hpp) in blocks of `Scalar`.
+template <typename Scalar, int Dim, class Source>
+SufficientStatistics<Dim> source_data_statistics(Source& source, CovarianceType moments) {
+  return detail::reduced_data_statistics<Scalar, Dim>(source, moments, "fit_source",
+                                                      [](SufficientStatistics<Dim>&, std::exception_ptr failure) {
+                                                        if (failure) std::rethrow_exception(failure);
+                                                      });
 }
 
 /// scikit-learn's `BayesianGaussianMixture` (1.2): a variational posterior over the weights,
@@ -974,7 +997,8 @@ auto BayesianGaussianMixture<Scalar, Dim>::fit_weighted(const Eigen::MatrixBase<
 
 /// fit_source for a BayesianGaussianMixture: the variational fit of the rows of a RowSource
 /// without holding them in memory, as fit_source(GaussianMixture&, ...) (reservoir sample for the
-/// initialisation, one pass per iteration), plus two passes for the default priors.
+/// initialisation, one pass per iteration), plus two passes for the default priors. No mini-batch
+/// mode: StreamOptions::batch_rows must be 0 (std::invalid_argument otherwise).
 template <typename Scalar, int Dim, class Source>
 FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& source, const StreamOptions& stream = {}) {
   using SourceType = std::remove_reference_t<Source>;
@@ -983,6 +1007,10 @@ FitResult fit_source(BayesianGaussianMixture<Scalar, Dim>& model, Source&& sourc
   const bool warm = options.warm_start && model.is_fitted();
   const Eigen::Index d = detail::check_source_features<Dim>(src, warm ? model.n_features() : 0, "fit_source");
   validate(stream, options);
+  if (stream.batch_rows != 0)  // refused rather than ignored, as by fit_mpi
+    throw std::invalid_argument(detail::message("fit_source: StreamOptions::batch_rows must be 0 for ",
+                                                "BayesianGaussianMixture (no mini-batch mode), got ",
+                                                stream.batch_rows));
   SourceExpectation<Scalar, Dim, SourceType> expectation(src, options.n_components, options.n_components, 0,
                                                          "fit_source");
   const Eigen::Matrix<Scalar, Eigen::Dynamic, Dim> reservoir =

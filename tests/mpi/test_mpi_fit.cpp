@@ -2,7 +2,9 @@
 // fit_mpi (gaussmix/mpi.hpp) under mpirun: the fit over shards held by the ranks equals the
 // single-process fit_source over all the rows to 1e-12 relative, for every covariance type, cold and
 // warm starts, uneven and empty shards and binary-file slices; every rank ends with bit-identical
-// parameters; and a failure on one rank makes every rank throw the same exception (no hang).
+// parameters; and a failure on one rank makes every rank throw the same exception (no hang). The same for
+// BayesianGaussianMixture (both weight priors, every covariance type, cold and warm starts) against the
+// in-memory fit (the sample holding every row), with its posterior parameters.
 // Every rank checks everything; rank 0 reports. Run as: mpirun -np 3 ./gaussmix_mpi_tests
 
 #include <mpi.h>
@@ -328,6 +330,124 @@ void failures_reach_every_rank(const Eigen::MatrixXd& X) {
                                            [&] { gaussmix::fit_mpi(few, gaussmix::MatrixSource(one_row)); });
 }
 
+// --- BayesianGaussianMixture ------------------------------------------------------------------------------
+
+using BayesianXd = gaussmix::BayesianGaussianMixtureXd;
+const gaussmix::WeightPrior kPriors[] = {gaussmix::WeightPrior::DirichletProcess,
+                                         gaussmix::WeightPrior::DirichletDistribution};
+
+// As compare, plus the posterior's own parameters and lower bound (within `tolerance`, bit-identical on every rank).
+void compare_bayesian(const std::string& name, const BayesianXd& mpi, const gaussmix::FitResult& mpi_result,
+                      const BayesianXd& single, const gaussmix::FitResult& single_result, double tolerance) {
+  compare(name, mpi, mpi_result, single, single_result, tolerance);
+  check(relative_difference(mpi.weight_concentration(), single.weight_concentration()) <= tolerance,
+        name + ": weight_concentration");
+  check(relative_difference(mpi.mean_precision(), single.mean_precision()) <= tolerance, name + ": mean_precision");
+  check(relative_difference(mpi.degrees_of_freedom(), single.degrees_of_freedom()) <= tolerance,
+        name + ": degrees_of_freedom");
+  check(std::abs(mpi.lower_bound() - single.lower_bound()) <= tolerance * std::abs(single.lower_bound()),
+        name + ": lower_bound()");
+  const Eigen::MatrixXd wc = mpi.weight_concentration();
+  std::vector<double> mine(wc.data(), wc.data() + wc.size());
+  for (const Eigen::VectorXd& v : {mpi.mean_precision(), mpi.degrees_of_freedom()})
+    mine.insert(mine.end(), v.data(), v.data() + v.size());
+  mine.push_back(mpi.lower_bound());
+  std::vector<double> low(mine.size()), high(mine.size());
+  MPI_Allreduce(mine.data(), low.data(), static_cast<int>(mine.size()), MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(mine.data(), high.data(), static_cast<int>(mine.size()), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  check(low == mine && high == mine, name + ": the ranks' posteriors are not bit-identical");
+}
+
+// Bayesian: FitResult::lower_bound is the total ELBO (here ~1e5, not per sample), so a tol of 1e-10 would be
+// its rounding and the iteration that stops would depend on the order of the sums.
+Options bayesian_options(CovarianceType type) {
+  Options o = options_for(type);
+  o.tol = 1e-6;
+  return o;
+}
+
+gaussmix::BayesianPriors priors_for(gaussmix::WeightPrior weight_prior) {
+  gaussmix::BayesianPriors p;
+  p.weight_prior = weight_prior;
+  return p;
+}
+
+// Soft responsibilities (n x 3, rows summing to 1) that differ with `shift`.
+Eigen::MatrixXd soft_responsibilities(Eigen::Index n, int shift) {
+  Eigen::MatrixXd resp(n, 3);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (int k = 0; k < 3; ++k) resp(i, k) = 1.0 + static_cast<double>((i * 7 + k * 3 + shift) % 5);
+  return resp.array().colwise() / resp.rowwise().sum().array();
+}
+
+void bayesian_same_fit_as_one_process(const Eigen::MatrixXd& X) {
+  const auto [first, last] = shard(X.rows(), true);  // rank 1 empty
+  const Eigen::MatrixXd local = X.middleRows(first, last - first);
+  // The sample holds every row, so the fit starts as the in-memory fit. (The merging of samples smaller than
+  // N is the GaussianMixture tests' above: the same code. Comparing with the in-memory fit rather than
+  // fit_source also keeps this file's compile time down: fit_source would instantiate a second variational
+  // EM loop.)
+  gaussmix::StreamOptions everything;
+  everything.reservoir_size = X.rows();
+  for (gaussmix::WeightPrior weight_prior : kPriors) {
+    const gaussmix::BayesianPriors priors = priors_for(weight_prior);
+    for (CovarianceType type : kTypes) {
+      const std::string name =
+          std::string("Bayesian ") + gaussmix::to_string(weight_prior) + ", " + gaussmix::to_string(type);
+      Options cold = bayesian_options(type);
+      if (type == CovarianceType::Spherical) cold.n_init = 2;  // two initialisations broadcast, the best kept
+      BayesianXd memory(cold, priors), mpi(cold, priors);
+      const auto a = memory.fit(X);
+      const auto b = gaussmix::fit_mpi(mpi, gaussmix::MatrixSource(local, 500), MPI_COMM_WORLD, everything);
+      compare_bayesian(name + ", cold start vs the in-memory fit", mpi, b, memory, a, 1e-12);
+
+      // Warm start from m_step (scikit-learn's _initialize): the other ranks start elsewhere, and continue
+      // from rank 0's posterior.
+      Options o = bayesian_options(type);
+      o.warm_start = true;
+      BayesianXd single_warm(o, priors), mpi_warm(o, priors);
+      single_warm.m_step(X, soft_responsibilities(X.rows(), 0));
+      mpi_warm.m_step(X, soft_responsibilities(X.rows(), rank == 0 ? 0 : rank + 1));
+      const auto g = single_warm.fit(X);
+      const auto h = gaussmix::fit_mpi(mpi_warm, gaussmix::MatrixSource(local, 700));
+      compare_bayesian(name + ", warm start vs the in-memory fit", mpi_warm, h, single_warm, g, 1e-12);
+    }
+  }
+}
+
+void bayesian_failures(const Eigen::MatrixXd& X) {
+  const auto [first, last] = shard(X.rows(), false);
+  const Eigen::MatrixXd good = X.middleRows(first, last - first);
+  const gaussmix::BayesianPriors priors = priors_for(gaussmix::WeightPrior::DirichletProcess);
+
+  gaussmix::BayesianPriors odd = priors;
+  if (rank == ranks - 1) odd.mean_precision = 2.0;
+  BayesianXd mismatched(bayesian_options(CovarianceType::Full), odd);
+  if (ranks > 1)
+    every_rank_throws<std::invalid_argument>("Bayesian, different priors",
+                                             "BayesianPriors::mean_precision differs between rank 0 and rank",
+                                             [&] { gaussmix::fit_mpi(mismatched, gaussmix::MatrixSource(good)); });
+  check(!mismatched.is_fitted(), "Bayesian, different priors: the model changed");
+
+  const Eigen::Index bad_row = X.rows() * (ranks - 1) / ranks + 5;  // in the last rank's shard
+  Eigen::MatrixXd Y = X;
+  Y(bad_row, 1) = std::numeric_limits<double>::quiet_NaN();
+  const Eigen::MatrixXd local = Y.middleRows(first, last - first);
+  BayesianXd cold(bayesian_options(CovarianceType::Diagonal), priors);
+  every_rank_throws<std::invalid_argument>("Bayesian, NaN while sampling", "row " + std::to_string(bad_row),
+                                           [&] { gaussmix::fit_mpi(cold, gaussmix::MatrixSource(local)); });
+  check(!cold.is_fitted(), "Bayesian, NaN while sampling: the model changed");
+
+  Options o = bayesian_options(CovarianceType::Full);
+  o.warm_start = true;
+  BayesianXd warm(o, priors);
+  warm.m_step(X, soft_responsibilities(X.rows(), rank));
+  const Eigen::MatrixXd before = warm.weight_concentration();
+  every_rank_throws<std::invalid_argument>("Bayesian, NaN on a warm start", "not finite",
+                                           [&] { gaussmix::fit_mpi(warm, gaussmix::MatrixSource(local)); });
+  check(warm.weight_concentration() == before, "Bayesian, NaN on a warm start: the model changed");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -342,6 +462,8 @@ int main(int argc, char** argv) {
     missing_values(X);
     readme_example(X);
     failures_reach_every_rank(X);
+    bayesian_same_fit_as_one_process(X);
+    bayesian_failures(X);
   } catch (const std::exception& e) {
     check(false, std::string("unexpected exception: ") + e.what());
   }
