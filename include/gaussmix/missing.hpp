@@ -120,7 +120,14 @@ class MissingRows {
     shifts_.resize(static_cast<std::size_t>(K));
     if (conditionals) conditional_.resize(static_cast<std::size_t>(offset_.back() * K));
     for (int k = 0; k < K; ++k) reserve(shifts_[static_cast<std::size_t>(k)], ws.x.rows(), d);
-    if (light_ > 0) precision_route();
+    if (light_ > 0) {
+      if (lanes_ == 4)
+        precision_route<4>();
+      else if (lanes_ == 8)
+        precision_route<8>();
+      else
+        precision_route<0>();
+    }
     for (int k = 0; k < K; ++k) {
       for (std::size_t g = ill_[static_cast<std::size_t>(k)] ? 0 : first_heavy_group; g < groups_.size(); ++g)
         direct_route(k, groups_[g]);
@@ -236,13 +243,17 @@ class MissingRows {
     Eigen::Index begin = 0, end = 0;  // rows [begin, end) of rows_ / x_ share a pattern
   };
 
-  // y[k] += a[k] b[k] and y[k] -= a[k] b[k] for k < K: the loops over components of precision_route, with
-  // the no-alias promise that lets the compiler vectorise them.
+  // y[k] += a[k] b[k] and y[k] -= a[k] b[k] for k < K (W > 0: k < W, a width known to the compiler): the
+  // loops over components of precision_route, with the no-alias promise that lets the compiler vectorise them.
+  template <int W = 0>
   static void add_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
-    for (int k = 0; k < K; ++k) y[k] += a[k] * b[k];
+    const int n = W > 0 ? W : K;
+    for (int k = 0; k < n; ++k) y[k] += a[k] * b[k];
   }
+  template <int W = 0>
   static void subtract_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
-    for (int k = 0; k < K; ++k) y[k] -= a[k] * b[k];
+    const int n = W > 0 ? W : K;
+    for (int k = 0; k < n; ++k) y[k] -= a[k] * b[k];
   }
 
   template <class M>
@@ -305,16 +316,21 @@ class MissingRows {
                                lambda_[kk].cwiseAbs().colwise().sum().maxCoeff();
       ill_[kk] = !(condition <= max_precision_condition) || !lambda_[kk].allFinite();
     }
-    // k-fastest copies for precision_route (an ill-conditioned component gets the identity there; the
-    // direct route replaces its results).
-    lambda_all_.resize(static_cast<std::size_t>(d * d * K));
-    means_t_.resize(static_cast<std::size_t>(d * K));
-    for (int k = 0; k < K; ++k) {
+    // k-fastest copies for precision_route, lanes_ components wide: K rounded up to 4 or 8 when it is at
+    // most that, so that every loop over components there has a width known to the compiler. An
+    // ill-conditioned component, and each padding lane, gets the identity and mean 0 there (the direct
+    // route replaces an ill component's results; padding lanes are never read).
+    lanes_ = K <= 4 ? 4 : K <= 8 ? 8 : K;
+    const Eigen::Index L = lanes_;
+    lambda_all_.resize(static_cast<std::size_t>(d * d * L));
+    means_t_.resize(static_cast<std::size_t>(d * L));
+    for (Eigen::Index k = 0; k < L; ++k) {
       const std::size_t kk = static_cast<std::size_t>(k);
+      const bool identity = k >= K || ill_[kk];
       for (Eigen::Index i = 0; i < d; ++i) {
-        means_t_[static_cast<std::size_t>(i * K + k)] = means_(k, i);
+        means_t_[static_cast<std::size_t>(i * L + k)] = k < K ? means_(k, i) : 0.0;
         for (Eigen::Index j = 0; j < d; ++j)
-          lambda_all_[static_cast<std::size_t>((i * d + j) * K + k)] = ill_[kk] ? (i == j ? 1.0 : 0.0) : lambda_[kk](i, j);
+          lambda_all_[static_cast<std::size_t>((i * d + j) * L + k)] = identity ? (i == j ? 1.0 : 0.0) : lambda_[kk](i, j);
       }
     }
   }
@@ -339,16 +355,20 @@ class MissingRows {
   // |U^T (delta_o, y)|^2 (a sum of squares at y's minimum, so y's rounding enters only to second order).
   // A row's K small factorisations share its pattern, so they run side by side: every scalar step of
   // the |m| x |m| Cholesky is a loop over k, which the compiler vectorises (lambda_all_ is k-fastest).
+  // W > 0: lanes_ == W, the width of every loop over components known to the compiler; W = 0: lanes_ == K.
+  template <int W>
   void precision_route() {
     const Eigen::Index d = x_.cols(), n = light_;
     const int K = static_cast<int>(log_weights_.size());
-    const std::size_t KK = static_cast<std::size_t>(K);
-    small_.resize(KK * static_cast<std::size_t>(d * d + 3 * d + 3));
+    const int L = W > 0 ? W : lanes_;  // lanes: components, then padding
+    const std::size_t KK = static_cast<std::size_t>(L);
+    small_.resize(KK * static_cast<std::size_t>(d * d + 4 * d + 3));
     double* const A = small_.data();                         // |m| x |m| x K: Lambda_mm's factors
     double* const delta = A + KK * static_cast<std::size_t>(d * d);  // |o| x K: x_o - mu_k,o
     double* const u = delta + KK * static_cast<std::size_t>(d);      // |m| x K: b, then y
     double* const v = u + KK * static_cast<std::size_t>(d);          // |m| x K: scratch
-    double* const pivots = v + KK * static_cast<std::size_t>(d);     // K: product of the pivots
+    double* const acc = v + KK * static_cast<std::size_t>(d);        // K: scratch
+    double* const pivots = acc + KK;                                 // K: product of the pivots
     double* const log_det = pivots + KK;                           // K: log det Lambda_mm
     double* const bad = log_det + KK;                              // K: nonzero where a pivot failed
     const double* const lambda = lambda_all_.data();
@@ -366,11 +386,22 @@ class MissingRows {
         const double value = x[obs[j]];
         const double* const mu_j = mu + static_cast<std::size_t>(obs[j]) * KK;
         double* const dj = delta + static_cast<std::size_t>(j) * KK;
-        for (int k = 0; k < K; ++k) dj[k] = value - mu_j[k];
+        for (int k = 0; k < L; ++k) dj[k] = value - mu_j[k];
       }
       for (int i = 0; i < m; ++i) {
-        // Four components at a time in registers (the hottest loop here), then the rest one by one.
         double* const bi = u + static_cast<std::size_t>(i) * KK;
+        if constexpr (W > 0) {  // all lanes in registers (the hottest loop here)
+          const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
+          double sum[W] = {};
+          for (int j = 0; j < n_obs; ++j) {
+            const double* const l = row + static_cast<std::size_t>(obs[j]) * KK;
+            const double* const dj = delta + static_cast<std::size_t>(j) * KK;
+            for (int k = 0; k < W; ++k) sum[k] += l[k] * dj[k];
+          }
+          for (int k = 0; k < W; ++k) bi[k] = sum[k];
+          continue;
+        }
+        // Four components at a time in registers (the hottest loop here), then the rest one by one.
         const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
         int k0 = 0;
         for (; k0 + 4 <= K; k0 += 4) {
@@ -397,7 +428,7 @@ class MissingRows {
       }
       // Cholesky of each Lambda_k,mm (lower triangle; the diagonal holds 1 / L_ii), the product of the
       // pivots for log det Lambda_mm (one log per row and component; rescaled before it could overflow).
-      for (int k = 0; k < K; ++k) {
+      for (int k = 0; k < L; ++k) {
         pivots[k] = 1;
         log_det[k] = 0;
         bad[k] = 0;
@@ -408,23 +439,23 @@ class MissingRows {
           double* const aij = at(i, j);
           const double* const l = lambda + (static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) +
                                             static_cast<std::size_t>(mis[j])) * KK;
-          for (int k = 0; k < K; ++k) aij[k] = l[k];
+          for (int k = 0; k < L; ++k) aij[k] = l[k];
           for (int p = 0; p < j; ++p) {
             const double* const aip = at(i, p);
             const double* const ajp = at(j, p);
-            subtract_product(aij, aip, ajp, K);
+            subtract_product<W>(aij, aip, ajp, L);
           }
           if (j < i) {
             const double* const ajj = at(j, j);
-            for (int k = 0; k < K; ++k) aij[k] *= ajj[k];
+            for (int k = 0; k < L; ++k) aij[k] *= ajj[k];
           } else {
-            for (int k = 0; k < K; ++k) {
+            for (int k = 0; k < L; ++k) {
               const double s = aij[k];
               bad[k] += (s > 0 && s < std::numeric_limits<double>::infinity()) ? 0.0 : 1.0;
               aij[k] = 1 / std::sqrt(s);
               pivots[k] *= s;
             }
-            for (int k = 0; k < K; ++k)
+            for (int k = 0; k < L; ++k)
               if (!(pivots[k] > 1e-200 && pivots[k] < 1e200)) {
                 log_det[k] += std::log(pivots[k]);
                 pivots[k] = 1;
@@ -438,20 +469,20 @@ class MissingRows {
         for (int p = 0; p < i; ++p) {
           const double* const aip = at(i, p);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          subtract_product(ui, aip, up, K);
+          subtract_product<W>(ui, aip, up, L);
         }
         const double* const aii = at(i, i);
-        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
+        for (int k = 0; k < L; ++k) ui[k] *= aii[k];
       }
       for (int i = m - 1; i >= 0; --i) {
         double* const ui = u + static_cast<std::size_t>(i) * KK;
         for (int p = i + 1; p < m; ++p) {
           const double* const api = at(p, i);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          subtract_product(ui, api, up, K);
+          subtract_product<W>(ui, api, up, L);
         }
         const double* const aii = at(i, i);
-        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
+        for (int k = 0; k < L; ++k) ui[k] *= aii[k];
       }
       for (int k = 0; k < K; ++k) {
         const std::size_t kk = static_cast<std::size_t>(k);
@@ -471,30 +502,30 @@ class MissingRows {
         const double* const aii = at(i, i);
         for (int j = 0; j < i; ++j) {
           double* const vj = v + static_cast<std::size_t>(j) * KK;
-          for (int k = 0; k < K; ++k) vj[k] = 0;
+          for (int k = 0; k < L; ++k) vj[k] = 0;
           for (int p = j; p < i; ++p) {
             const double* const aip = at(i, p);
             const double* const apj = at(p, j);
-            subtract_product(vj, aip, apj, K);
+            subtract_product<W>(vj, aip, apj, L);
           }
         }
         for (int j = 0; j < i; ++j) {
           double* const aij = at(i, j);
           const double* const vj = v + static_cast<std::size_t>(j) * KK;
-          for (int k = 0; k < K; ++k) aij[k] = vj[k] * aii[k];
+          for (int k = 0; k < L; ++k) aij[k] = vj[k] * aii[k];
         }
       }
       const std::size_t offset = static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)]);
       for (int i = 0; i < m; ++i)
         for (int j = 0; j <= i; ++j) {
-          double* const s = &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * KK];
-          for (int k = 0; k < K; ++k) s[k] = 0;
+          for (int k = 0; k < L; ++k) acc[k] = 0;
           for (int p = i; p < m; ++p) {
             const double* const api = at(p, i);
             const double* const apj = at(p, j);
-            add_product(s, api, apj, K);
+            add_product<W>(acc, api, apj, L);
           }
-          for (int k = 0; k < K; ++k) s[k] = bad[k] != 0 ? 0.0 : s[k];
+          double* const s = &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * static_cast<std::size_t>(K)];
+          for (int k = 0; k < K; ++k) s[k] = bad[k] != 0 ? 0.0 : acc[k];
         }
     }
     for (int k = 0; k < K; ++k) {
@@ -576,7 +607,8 @@ class MissingRows {
   Eigen::MatrixXd means_;                            // K x d
   std::vector<Eigen::MatrixXd> sigma_, lambda_, factor_;  // per k: Sigma_k, Lambda_k, U_k (Lambda_k = U_k U_k^T)
   std::vector<bool> ill_;                            // per k: direct route for every row
-  std::vector<double> lambda_all_, means_t_;         // Lambda_k(i, j) at (i d + j) K + k; mu_k(i) at i K + k
+  int lanes_ = 0;                                    // components side by side in precision_route: K, or 4 or 8
+  std::vector<double> lambda_all_, means_t_;         // Lambda_k(i, j) at (i d + j) L + k; mu_k(i) at i L + k (L = lanes_)
   // The last block's rows with NaN; capacity kept across blocks.
   std::vector<Eigen::Index> rows_, heavy_;  // block indices: light rows, then heavy rows (sorted by pattern)
   Eigen::Index light_ = 0;                  // rows_[0, light_) have at most d/2 missing entries
