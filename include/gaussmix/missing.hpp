@@ -83,17 +83,26 @@ class MissingRows {
     pattern_.resize(static_cast<std::size_t>(count * d));
     offset_.resize(static_cast<std::size_t>(count + 1));
     offset_[0] = 0;
+    missing_scratch_.resize(static_cast<std::size_t>(d + 1));
+    observed_scratch_.resize(static_cast<std::size_t>(d + 1));
     for (Eigen::Index t = 0; t < count; ++t) {
       const Eigen::Index i = rows_[static_cast<std::size_t>(t)];
       int* pattern = &pattern_[static_cast<std::size_t>(t * d)];
       const int n_mis = block_missing_[static_cast<std::size_t>(i)];
-      int missing = 0, observed = n_mis;
+      // Without branches (which the missing entries make unpredictable): each index goes to both lists,
+      // only the right one advances.
+      int missing = 0, observed = 0;
       for (Eigen::Index j = 0; j < d; ++j) {
         const double value = static_cast<double>(ws.x(i, j));
         const bool absent = std::isnan(value);
         x_(t, j) = absent ? 0.0 : value;
-        pattern[absent ? missing++ : observed++] = static_cast<int>(j);
+        missing_scratch_[static_cast<std::size_t>(missing)] = static_cast<int>(j);
+        observed_scratch_[static_cast<std::size_t>(observed)] = static_cast<int>(j);
+        missing += absent ? 1 : 0;
+        observed += absent ? 0 : 1;
       }
+      std::copy(missing_scratch_.begin(), missing_scratch_.begin() + n_mis, pattern);
+      std::copy(observed_scratch_.begin(), observed_scratch_.begin() + observed, pattern + n_mis);
       n_missing_[static_cast<std::size_t>(t)] = n_mis;
       offset_[static_cast<std::size_t>(t + 1)] = offset_[static_cast<std::size_t>(t)] + n_mis * n_mis;
     }
@@ -194,17 +203,29 @@ class MissingRows {
     reserve(centred_, x_.rows(), d);
     for (Eigen::Index k = 0; k < K; ++k) {
       // Every row's expected x - c_k at once, then the same sums as for complete rows.
+      // When the reference is the E-step's mean (fit: always), x_hat - c_k is the shift itself: one pass
+      // over it fewer.
+      const auto shift = shifts_[static_cast<std::size_t>(k)].topRows(count);
+      const bool about_mean = means_.row(k) == stats.reference.row(k);
       auto e = centred_.topRows(count);
-      e = shifts_[static_cast<std::size_t>(k)].topRows(count).rowwise() + (means_.row(k) - stats.reference.row(k));
+      if (!about_mean) e = shift.rowwise() + (means_.row(k) - stats.reference.row(k));
       rw_ = weight_.cwiseProduct(resp_.col(k));
       const double total = rw_.sum();
       stats.weight(k) += total;
       if (total == 0) continue;
-      stats.first.row(k).noalias() += rw_.transpose() * e;
+      if (about_mean)
+        stats.first.row(k).noalias() += rw_.transpose() * shift;
+      else
+        stats.first.row(k).noalias() += rw_.transpose() * e;
       if (dense) {
         auto& target = stats.second[stats.type == CovarianceType::Full ? static_cast<std::size_t>(k) : 0];
-        e.array().colwise() *= rw_.array().sqrt();
+        if (about_mean)
+          e.array() = shift.array().colwise() * rw_.array().sqrt();
+        else
+          e.array().colwise() *= rw_.array().sqrt();
         target.template selfadjointView<Eigen::Lower>().rankUpdate(e.transpose());
+      } else if (about_mean) {
+        stats.second_diagonal.row(k).noalias() += rw_.transpose() * shift.array().square().matrix();
       } else {
         stats.second_diagonal.row(k).noalias() += rw_.transpose() * e.array().square().matrix();
       }
@@ -254,6 +275,25 @@ class MissingRows {
   static void subtract_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
     const int n = W > 0 ? W : K;
     for (int k = 0; k < n; ++k) y[k] -= a[k] * b[k];
+  }
+
+  // b_i = sum_j Lambda(mis[i], obs[j]) delta_j for i < R, W lanes each (lambda_all_'s layout): R independent
+  // sums side by side, each added in the order of j (so the same bits as one at a time).
+  template <int W, int R>
+  static void lambda_delta(const double* __restrict lambda, const int* mis, const int* obs, int n_obs,
+                           const double* __restrict delta, double* __restrict b, Eigen::Index d) {
+    const std::size_t KK = W, row = static_cast<std::size_t>(d) * KK;
+    const double* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = lambda + static_cast<std::size_t>(mis[r]) * row;
+    double sum[R][W] = {};
+    for (int j = 0; j < n_obs; ++j) {
+      const std::size_t column = static_cast<std::size_t>(obs[j]) * KK;
+      const double* const dj = delta + static_cast<std::size_t>(j) * KK;
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < W; ++k) sum[r][k] += rows[r][column + static_cast<std::size_t>(k)] * dj[k];
+    }
+    for (int r = 0; r < R; ++r)
+      for (int k = 0; k < W; ++k) b[static_cast<std::size_t>(r) * KK + static_cast<std::size_t>(k)] = sum[r][k];
   }
 
   template <class M>
@@ -388,19 +428,14 @@ class MissingRows {
         double* const dj = delta + static_cast<std::size_t>(j) * KK;
         for (int k = 0; k < L; ++k) dj[k] = value - mu_j[k];
       }
-      for (int i = 0; i < m; ++i) {
+      if constexpr (W > 0) {  // the hottest loop here: up to four entries of b at once, all lanes in registers
+        int i = 0;
+        for (; i + 4 <= m; i += 4) lambda_delta<W, 4>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+        for (; i + 2 <= m; i += 2) lambda_delta<W, 2>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+        for (; i < m; ++i) lambda_delta<W, 1>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+      }
+      for (int i = 0; W == 0 && i < m; ++i) {
         double* const bi = u + static_cast<std::size_t>(i) * KK;
-        if constexpr (W > 0) {  // all lanes in registers (the hottest loop here)
-          const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
-          double sum[W] = {};
-          for (int j = 0; j < n_obs; ++j) {
-            const double* const l = row + static_cast<std::size_t>(obs[j]) * KK;
-            const double* const dj = delta + static_cast<std::size_t>(j) * KK;
-            for (int k = 0; k < W; ++k) sum[k] += l[k] * dj[k];
-          }
-          for (int k = 0; k < W; ++k) bi[k] = sum[k];
-          continue;
-        }
         // Four components at a time in registers (the hottest loop here), then the rest one by one.
         const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
         int k0 = 0;
@@ -615,6 +650,7 @@ class MissingRows {
   std::vector<int> block_missing_;          // per row of the block: its number of NaN
   std::vector<int> n_missing_;              // per row: |m|
   std::vector<int> pattern_;                // per row, d entries: its missing indices, then its observed ones
+  std::vector<int> missing_scratch_, observed_scratch_;  // log_prob: one row's two lists (d + 1 entries)
   std::vector<Eigen::Index> offset_;        // per row: start of its |m| x |m| block in conditional_ (times K)
   std::vector<Group> groups_;               // the rows of the direct route, by pattern
   RowMajor x_;                              // the rows in double, 0 where missing
