@@ -387,6 +387,60 @@ TEST_CASE("missing values: score_samples and impute equal the marginal formulas 
   }
 }
 
+// The precision route runs its components side by side, 4 or 8 lanes wide (K padded) or K wide: K = 6 and
+// K = 11 against the marginal formulas, as above (K = 2 and 3 take the 4-lane route in the tests above).
+TEST_CASE("missing values: score_samples and impute equal the marginal formulas for 6 and 11 components", "[missing]") {
+  const Eigen::Index d = 7;
+  for (const int K : {6, 11}) {
+    INFO("K = " << K);
+    Eigen::MatrixXd means(K, d);
+    std::vector<Eigen::MatrixXd> covariances;
+    for (int k = 0; k < K; ++k) {
+      Eigen::MatrixXd A(d, d);
+      for (Eigen::Index i = 0; i < d; ++i)
+        for (Eigen::Index j = 0; j < d; ++j) {
+          A(i, j) = 0.3 * std::sin(1.7 * static_cast<double>(k * 49 + i * 7 + j) + 0.3);
+          means(k, j) = 1.5 * std::cos(0.9 * static_cast<double>(k * 7 + j));
+        }
+      covariances.push_back(A * A.transpose() + Eigen::MatrixXd::Identity(d, d));
+    }
+    const Eigen::VectorXd weights = Eigen::VectorXd::Constant(K, 1.0 / K);
+    gaussmix::GaussianMixture<double> model(missing_options(CovarianceType::Full, K));
+    model.set_parameters(weights, means, covariances);
+    Eigen::MatrixXd X(4, d);
+    X << 0.3, kNaN, -1.0, 0.4, kNaN, 0.1, 0.2,  //
+        kNaN, 0.2, 0.5, kNaN, 1.1, -0.6, kNaN,  //
+        1.5, 1.5, 0.2, 0.7, kNaN, 0.3, -0.4,    //
+        kNaN, kNaN, kNaN, kNaN, 0.9, 0.1, 0.0;  // 4 of 7: direct route
+    const Eigen::VectorXd scores = model.score_samples(X);
+    const Eigen::MatrixXd imputed = model.impute(X);
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+      std::vector<int> o_idx, m_idx;
+      for (int j = 0; j < d; ++j) (std::isnan(X(i, j)) ? m_idx : o_idx).push_back(j);
+      Eigen::VectorXd log_terms(K);
+      std::vector<Eigen::VectorXd> conditional;
+      for (int k = 0; k < K; ++k) {
+        const Eigen::MatrixXd& S = covariances[static_cast<std::size_t>(k)];
+        const Eigen::LLT<Eigen::MatrixXd> llt(S(o_idx, o_idx));
+        const Eigen::VectorXd delta = X.row(i)(o_idx).transpose() - means.row(k)(o_idx).transpose();
+        const Eigen::VectorXd z = llt.matrixL().solve(delta);
+        log_terms(k) = std::log(weights(k)) - 0.5 * static_cast<double>(o_idx.size()) * std::log(2 * M_PI) -
+                       std::log(llt.matrixL().toDenseMatrix().diagonal().prod()) - 0.5 * z.squaredNorm();
+        conditional.push_back(means.row(k)(m_idx).transpose() + S(m_idx, o_idx) * llt.solve(delta));
+      }
+      const double top = log_terms.maxCoeff();
+      const double expected = top + std::log((log_terms.array() - top).exp().sum());
+      CHECK(std::abs(scores(i) - expected) <= 1e-12 * std::max(1.0, std::abs(expected)));
+      const Eigen::VectorXd r = (log_terms.array() - expected).exp();
+      for (std::size_t a = 0; a < m_idx.size(); ++a) {
+        double value = 0;
+        for (int k = 0; k < K; ++k) value += r(k) * conditional[static_cast<std::size_t>(k)](static_cast<Eigen::Index>(a));
+        CHECK(std::abs(imputed(i, m_idx[a]) - value) <= 1e-12 * std::max(1.0, std::abs(value)));
+      }
+    }
+  }
+}
+
 TEST_CASE("missing values: errors name the row or column, Reject keeps today's error", "[missing][errors]") {
   Eigen::MatrixXd X = with_holes(mixture_sample(60, 3, 41), 0.2, 8);
   const auto throws_with = [](auto&& call, const std::string& part) {

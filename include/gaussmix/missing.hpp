@@ -83,17 +83,26 @@ class MissingRows {
     pattern_.resize(static_cast<std::size_t>(count * d));
     offset_.resize(static_cast<std::size_t>(count + 1));
     offset_[0] = 0;
+    missing_scratch_.resize(static_cast<std::size_t>(d + 1));
+    observed_scratch_.resize(static_cast<std::size_t>(d + 1));
     for (Eigen::Index t = 0; t < count; ++t) {
       const Eigen::Index i = rows_[static_cast<std::size_t>(t)];
       int* pattern = &pattern_[static_cast<std::size_t>(t * d)];
       const int n_mis = block_missing_[static_cast<std::size_t>(i)];
-      int missing = 0, observed = n_mis;
+      // Without branches (which the missing entries make unpredictable): each index goes to both lists,
+      // only the right one advances.
+      int missing = 0, observed = 0;
       for (Eigen::Index j = 0; j < d; ++j) {
         const double value = static_cast<double>(ws.x(i, j));
         const bool absent = std::isnan(value);
         x_(t, j) = absent ? 0.0 : value;
-        pattern[absent ? missing++ : observed++] = static_cast<int>(j);
+        missing_scratch_[static_cast<std::size_t>(missing)] = static_cast<int>(j);
+        observed_scratch_[static_cast<std::size_t>(observed)] = static_cast<int>(j);
+        missing += absent ? 1 : 0;
+        observed += absent ? 0 : 1;
       }
+      std::copy(missing_scratch_.begin(), missing_scratch_.begin() + n_mis, pattern);
+      std::copy(observed_scratch_.begin(), observed_scratch_.begin() + observed, pattern + n_mis);
       n_missing_[static_cast<std::size_t>(t)] = n_mis;
       offset_[static_cast<std::size_t>(t + 1)] = offset_[static_cast<std::size_t>(t)] + n_mis * n_mis;
     }
@@ -120,7 +129,14 @@ class MissingRows {
     shifts_.resize(static_cast<std::size_t>(K));
     if (conditionals) conditional_.resize(static_cast<std::size_t>(offset_.back() * K));
     for (int k = 0; k < K; ++k) reserve(shifts_[static_cast<std::size_t>(k)], ws.x.rows(), d);
-    if (light_ > 0) precision_route();
+    if (light_ > 0) {
+      if (lanes_ == 4)
+        precision_route<4>();
+      else if (lanes_ == 8)
+        precision_route<8>();
+      else
+        precision_route<0>();
+    }
     for (int k = 0; k < K; ++k) {
       for (std::size_t g = ill_[static_cast<std::size_t>(k)] ? 0 : first_heavy_group; g < groups_.size(); ++g)
         direct_route(k, groups_[g]);
@@ -187,17 +203,29 @@ class MissingRows {
     reserve(centred_, x_.rows(), d);
     for (Eigen::Index k = 0; k < K; ++k) {
       // Every row's expected x - c_k at once, then the same sums as for complete rows.
+      // When the reference is the E-step's mean (fit: always), x_hat - c_k is the shift itself: one pass
+      // over it fewer.
+      const auto shift = shifts_[static_cast<std::size_t>(k)].topRows(count);
+      const bool about_mean = means_.row(k) == stats.reference.row(k);
       auto e = centred_.topRows(count);
-      e = shifts_[static_cast<std::size_t>(k)].topRows(count).rowwise() + (means_.row(k) - stats.reference.row(k));
+      if (!about_mean) e = shift.rowwise() + (means_.row(k) - stats.reference.row(k));
       rw_ = weight_.cwiseProduct(resp_.col(k));
       const double total = rw_.sum();
       stats.weight(k) += total;
       if (total == 0) continue;
-      stats.first.row(k).noalias() += rw_.transpose() * e;
+      if (about_mean)
+        stats.first.row(k).noalias() += rw_.transpose() * shift;
+      else
+        stats.first.row(k).noalias() += rw_.transpose() * e;
       if (dense) {
         auto& target = stats.second[stats.type == CovarianceType::Full ? static_cast<std::size_t>(k) : 0];
-        e.array().colwise() *= rw_.array().sqrt();
+        if (about_mean)
+          e.array() = shift.array().colwise() * rw_.array().sqrt();
+        else
+          e.array().colwise() *= rw_.array().sqrt();
         target.template selfadjointView<Eigen::Lower>().rankUpdate(e.transpose());
+      } else if (about_mean) {
+        stats.second_diagonal.row(k).noalias() += rw_.transpose() * shift.array().square().matrix();
       } else {
         stats.second_diagonal.row(k).noalias() += rw_.transpose() * e.array().square().matrix();
       }
@@ -236,13 +264,36 @@ class MissingRows {
     Eigen::Index begin = 0, end = 0;  // rows [begin, end) of rows_ / x_ share a pattern
   };
 
-  // y[k] += a[k] b[k] and y[k] -= a[k] b[k] for k < K: the loops over components of precision_route, with
-  // the no-alias promise that lets the compiler vectorise them.
+  // y[k] += a[k] b[k] and y[k] -= a[k] b[k] for k < K (W > 0: k < W, a width known to the compiler): the
+  // loops over components of precision_route, with the no-alias promise that lets the compiler vectorise them.
+  template <int W = 0>
   static void add_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
-    for (int k = 0; k < K; ++k) y[k] += a[k] * b[k];
+    const int n = W > 0 ? W : K;
+    for (int k = 0; k < n; ++k) y[k] += a[k] * b[k];
   }
+  template <int W = 0>
   static void subtract_product(double* __restrict y, const double* __restrict a, const double* __restrict b, int K) {
-    for (int k = 0; k < K; ++k) y[k] -= a[k] * b[k];
+    const int n = W > 0 ? W : K;
+    for (int k = 0; k < n; ++k) y[k] -= a[k] * b[k];
+  }
+
+  // b_i = sum_j Lambda(mis[i], obs[j]) delta_j for i < R, W lanes each (lambda_all_'s layout): R independent
+  // sums side by side, each added in the order of j (so the same bits as one at a time).
+  template <int W, int R>
+  static void lambda_delta(const double* __restrict lambda, const int* mis, const int* obs, int n_obs,
+                           const double* __restrict delta, double* __restrict b, Eigen::Index d) {
+    const std::size_t KK = W, row = static_cast<std::size_t>(d) * KK;
+    const double* rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = lambda + static_cast<std::size_t>(mis[r]) * row;
+    double sum[R][W] = {};
+    for (int j = 0; j < n_obs; ++j) {
+      const std::size_t column = static_cast<std::size_t>(obs[j]) * KK;
+      const double* const dj = delta + static_cast<std::size_t>(j) * KK;
+      for (int r = 0; r < R; ++r)
+        for (int k = 0; k < W; ++k) sum[r][k] += rows[r][column + static_cast<std::size_t>(k)] * dj[k];
+    }
+    for (int r = 0; r < R; ++r)
+      for (int k = 0; k < W; ++k) b[static_cast<std::size_t>(r) * KK + static_cast<std::size_t>(k)] = sum[r][k];
   }
 
   template <class M>
@@ -305,16 +356,21 @@ class MissingRows {
                                lambda_[kk].cwiseAbs().colwise().sum().maxCoeff();
       ill_[kk] = !(condition <= max_precision_condition) || !lambda_[kk].allFinite();
     }
-    // k-fastest copies for precision_route (an ill-conditioned component gets the identity there; the
-    // direct route replaces its results).
-    lambda_all_.resize(static_cast<std::size_t>(d * d * K));
-    means_t_.resize(static_cast<std::size_t>(d * K));
-    for (int k = 0; k < K; ++k) {
+    // k-fastest copies for precision_route, lanes_ components wide: K rounded up to 4 or 8 when it is at
+    // most that, so that every loop over components there has a width known to the compiler. An
+    // ill-conditioned component, and each padding lane, gets the identity and mean 0 there (the direct
+    // route replaces an ill component's results; padding lanes are never read).
+    lanes_ = K <= 4 ? 4 : K <= 8 ? 8 : K;
+    const Eigen::Index L = lanes_;
+    lambda_all_.resize(static_cast<std::size_t>(d * d * L));
+    means_t_.resize(static_cast<std::size_t>(d * L));
+    for (Eigen::Index k = 0; k < L; ++k) {
       const std::size_t kk = static_cast<std::size_t>(k);
+      const bool identity = k >= K || ill_[kk];
       for (Eigen::Index i = 0; i < d; ++i) {
-        means_t_[static_cast<std::size_t>(i * K + k)] = means_(k, i);
+        means_t_[static_cast<std::size_t>(i * L + k)] = k < K ? means_(k, i) : 0.0;
         for (Eigen::Index j = 0; j < d; ++j)
-          lambda_all_[static_cast<std::size_t>((i * d + j) * K + k)] = ill_[kk] ? (i == j ? 1.0 : 0.0) : lambda_[kk](i, j);
+          lambda_all_[static_cast<std::size_t>((i * d + j) * L + k)] = identity ? (i == j ? 1.0 : 0.0) : lambda_[kk](i, j);
       }
     }
   }
@@ -339,16 +395,21 @@ class MissingRows {
   // |U^T (delta_o, y)|^2 (a sum of squares at y's minimum, so y's rounding enters only to second order).
   // A row's K small factorisations share its pattern, so they run side by side: every scalar step of
   // the |m| x |m| Cholesky is a loop over k, which the compiler vectorises (lambda_all_ is k-fastest).
+  // W > 0: lanes_ == W, the width of every loop over components known to the compiler; W = 0: lanes_ == K.
+  template <int W>
   void precision_route() {
     const Eigen::Index d = x_.cols(), n = light_;
     const int K = static_cast<int>(log_weights_.size());
-    const std::size_t KK = static_cast<std::size_t>(K);
-    small_.resize(KK * static_cast<std::size_t>(d * d + 3 * d + 3));
+    const int L = W > 0 ? W : lanes_;  // lanes: components, then padding
+    using LaneArray = Eigen::Array<double, (W > 0 ? W : Eigen::Dynamic), 1>;
+    const std::size_t KK = static_cast<std::size_t>(L);
+    small_.resize(KK * static_cast<std::size_t>(d * d + 4 * d + 3));
     double* const A = small_.data();                         // |m| x |m| x K: Lambda_mm's factors
     double* const delta = A + KK * static_cast<std::size_t>(d * d);  // |o| x K: x_o - mu_k,o
     double* const u = delta + KK * static_cast<std::size_t>(d);      // |m| x K: b, then y
     double* const v = u + KK * static_cast<std::size_t>(d);          // |m| x K: scratch
-    double* const pivots = v + KK * static_cast<std::size_t>(d);     // K: product of the pivots
+    double* const acc = v + KK * static_cast<std::size_t>(d);        // K: scratch
+    double* const pivots = acc + KK;                                 // K: product of the pivots
     double* const log_det = pivots + KK;                           // K: log det Lambda_mm
     double* const bad = log_det + KK;                              // K: nonzero where a pivot failed
     const double* const lambda = lambda_all_.data();
@@ -366,11 +427,17 @@ class MissingRows {
         const double value = x[obs[j]];
         const double* const mu_j = mu + static_cast<std::size_t>(obs[j]) * KK;
         double* const dj = delta + static_cast<std::size_t>(j) * KK;
-        for (int k = 0; k < K; ++k) dj[k] = value - mu_j[k];
+        for (int k = 0; k < L; ++k) dj[k] = value - mu_j[k];
       }
-      for (int i = 0; i < m; ++i) {
-        // Four components at a time in registers (the hottest loop here), then the rest one by one.
+      if constexpr (W > 0) {  // the hottest loop here: up to four entries of b at once, all lanes in registers
+        int i = 0;
+        for (; i + 4 <= m; i += 4) lambda_delta<W, 4>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+        for (; i + 2 <= m; i += 2) lambda_delta<W, 2>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+        for (; i < m; ++i) lambda_delta<W, 1>(lambda, mis + i, obs, n_obs, delta, u + static_cast<std::size_t>(i) * KK, d);
+      }
+      for (int i = 0; W == 0 && i < m; ++i) {
         double* const bi = u + static_cast<std::size_t>(i) * KK;
+        // Four components at a time in registers (the hottest loop here), then the rest one by one.
         const double* const row = lambda + static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) * KK;
         int k0 = 0;
         for (; k0 + 4 <= K; k0 += 4) {
@@ -397,7 +464,7 @@ class MissingRows {
       }
       // Cholesky of each Lambda_k,mm (lower triangle; the diagonal holds 1 / L_ii), the product of the
       // pivots for log det Lambda_mm (one log per row and component; rescaled before it could overflow).
-      for (int k = 0; k < K; ++k) {
+      for (int k = 0; k < L; ++k) {
         pivots[k] = 1;
         log_det[k] = 0;
         bad[k] = 0;
@@ -408,23 +475,28 @@ class MissingRows {
           double* const aij = at(i, j);
           const double* const l = lambda + (static_cast<std::size_t>(mis[i]) * static_cast<std::size_t>(d) +
                                             static_cast<std::size_t>(mis[j])) * KK;
-          for (int k = 0; k < K; ++k) aij[k] = l[k];
+          for (int k = 0; k < L; ++k) aij[k] = l[k];
           for (int p = 0; p < j; ++p) {
             const double* const aip = at(i, p);
             const double* const ajp = at(j, p);
-            subtract_product(aij, aip, ajp, K);
+            subtract_product<W>(aij, aip, ajp, L);
           }
           if (j < i) {
             const double* const ajj = at(j, j);
-            for (int k = 0; k < K; ++k) aij[k] *= ajj[k];
+            for (int k = 0; k < L; ++k) aij[k] *= ajj[k];
           } else {
-            for (int k = 0; k < K; ++k) {
+            int rescale = 0;
+            for (int k = 0; k < L; ++k) {
               const double s = aij[k];
               bad[k] += (s > 0 && s < std::numeric_limits<double>::infinity()) ? 0.0 : 1.0;
-              aij[k] = 1 / std::sqrt(s);
               pivots[k] *= s;
+              rescale |= (pivots[k] > 1e-200 && pivots[k] < 1e200) ? 0 : 1;
             }
-            for (int k = 0; k < K; ++k)
+            // 1 / sqrt(s) through Eigen's packet sqrt (the same IEEE results): std::sqrt keeps this loop
+            // scalar, as it may have to set errno.
+            Eigen::Map<LaneArray> diagonal(aij, L);
+            diagonal = diagonal.sqrt().inverse();
+            for (int k = 0; rescale != 0 && k < L; ++k)
               if (!(pivots[k] > 1e-200 && pivots[k] < 1e200)) {
                 log_det[k] += std::log(pivots[k]);
                 pivots[k] = 1;
@@ -438,21 +510,23 @@ class MissingRows {
         for (int p = 0; p < i; ++p) {
           const double* const aip = at(i, p);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          subtract_product(ui, aip, up, K);
+          subtract_product<W>(ui, aip, up, L);
         }
         const double* const aii = at(i, i);
-        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
+        for (int k = 0; k < L; ++k) ui[k] *= aii[k];
       }
       for (int i = m - 1; i >= 0; --i) {
         double* const ui = u + static_cast<std::size_t>(i) * KK;
         for (int p = i + 1; p < m; ++p) {
           const double* const api = at(p, i);
           const double* const up = u + static_cast<std::size_t>(p) * KK;
-          subtract_product(ui, api, up, K);
+          subtract_product<W>(ui, api, up, L);
         }
         const double* const aii = at(i, i);
-        for (int k = 0; k < K; ++k) ui[k] *= aii[k];
+        for (int k = 0; k < L; ++k) ui[k] *= aii[k];
       }
+      // log of the K pivot products at once (Eigen's packet log, within an ulp of std::log's).
+      Eigen::Map<LaneArray>(acc, L) = Eigen::Map<const LaneArray>(pivots, L).log();
       for (int k = 0; k < K; ++k) {
         const std::size_t kk = static_cast<std::size_t>(k);
         double* const shift = &shifts_[kk](t, 0);
@@ -462,8 +536,7 @@ class MissingRows {
           continue;
         }
         for (int i = 0; i < m; ++i) shift[mis[i]] = -u[static_cast<std::size_t>(i) * KK + kk];
-        log_prob_(t, k) = log_weights_(k) - 0.5 * (static_cast<double>(n_obs) * log_2pi + log_det_(k) + log_det[k] +
-                                                   std::log(pivots[k]));
+        log_prob_(t, k) = log_weights_(k) - 0.5 * (static_cast<double>(n_obs) * log_2pi + log_det_(k) + log_det[k] + acc[k]);
       }
       if (!conditionals_) continue;
       // Lambda_mm^-1 = L^-T L^-1: invert L in place (lower triangle), then the symmetric product.
@@ -471,30 +544,30 @@ class MissingRows {
         const double* const aii = at(i, i);
         for (int j = 0; j < i; ++j) {
           double* const vj = v + static_cast<std::size_t>(j) * KK;
-          for (int k = 0; k < K; ++k) vj[k] = 0;
+          for (int k = 0; k < L; ++k) vj[k] = 0;
           for (int p = j; p < i; ++p) {
             const double* const aip = at(i, p);
             const double* const apj = at(p, j);
-            subtract_product(vj, aip, apj, K);
+            subtract_product<W>(vj, aip, apj, L);
           }
         }
         for (int j = 0; j < i; ++j) {
           double* const aij = at(i, j);
           const double* const vj = v + static_cast<std::size_t>(j) * KK;
-          for (int k = 0; k < K; ++k) aij[k] = vj[k] * aii[k];
+          for (int k = 0; k < L; ++k) aij[k] = vj[k] * aii[k];
         }
       }
       const std::size_t offset = static_cast<std::size_t>(offset_[static_cast<std::size_t>(t)]);
       for (int i = 0; i < m; ++i)
         for (int j = 0; j <= i; ++j) {
-          double* const s = &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * KK];
-          for (int k = 0; k < K; ++k) s[k] = 0;
+          for (int k = 0; k < L; ++k) acc[k] = 0;
           for (int p = i; p < m; ++p) {
             const double* const api = at(p, i);
             const double* const apj = at(p, j);
-            add_product(s, api, apj, K);
+            add_product<W>(acc, api, apj, L);
           }
-          for (int k = 0; k < K; ++k) s[k] = bad[k] != 0 ? 0.0 : s[k];
+          double* const s = &conditional_[(offset + static_cast<std::size_t>(i * m + j)) * static_cast<std::size_t>(K)];
+          for (int k = 0; k < K; ++k) s[k] = bad[k] != 0 ? 0.0 : acc[k];
         }
     }
     for (int k = 0; k < K; ++k) {
@@ -576,13 +649,15 @@ class MissingRows {
   Eigen::MatrixXd means_;                            // K x d
   std::vector<Eigen::MatrixXd> sigma_, lambda_, factor_;  // per k: Sigma_k, Lambda_k, U_k (Lambda_k = U_k U_k^T)
   std::vector<bool> ill_;                            // per k: direct route for every row
-  std::vector<double> lambda_all_, means_t_;         // Lambda_k(i, j) at (i d + j) K + k; mu_k(i) at i K + k
+  int lanes_ = 0;                                    // components side by side in precision_route: K, or 4 or 8
+  std::vector<double> lambda_all_, means_t_;         // Lambda_k(i, j) at (i d + j) L + k; mu_k(i) at i L + k (L = lanes_)
   // The last block's rows with NaN; capacity kept across blocks.
   std::vector<Eigen::Index> rows_, heavy_;  // block indices: light rows, then heavy rows (sorted by pattern)
   Eigen::Index light_ = 0;                  // rows_[0, light_) have at most d/2 missing entries
   std::vector<int> block_missing_;          // per row of the block: its number of NaN
   std::vector<int> n_missing_;              // per row: |m|
   std::vector<int> pattern_;                // per row, d entries: its missing indices, then its observed ones
+  std::vector<int> missing_scratch_, observed_scratch_;  // log_prob: one row's two lists (d + 1 entries)
   std::vector<Eigen::Index> offset_;        // per row: start of its |m| x |m| block in conditional_ (times K)
   std::vector<Group> groups_;               // the rows of the direct route, by pattern
   RowMajor x_;                              // the rows in double, 0 where missing
