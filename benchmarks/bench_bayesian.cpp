@@ -27,12 +27,6 @@
 
 namespace {
 
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 int run(const bench::Args& args) {
   const bench::Workload w = bench::read_workload(args.path, static_cast<std::uint64_t>(args.get_int("rows", 0)));
   const int K = static_cast<int>(w.k), d = static_cast<int>(w.d);
@@ -73,19 +67,19 @@ int run(const bench::Args& args) {
   gaussmix::FitResult gmm_result{}, bayes_result{};
   for (int rep = -warmup; rep < reps; ++rep) {
     gaussmix::GaussianMixtureXd gmm = start;
-    double t0 = bench::now_seconds(), c0 = cpu_seconds();
+    double t0 = bench::now_seconds(), c0 = bench::thread_cpu_seconds();
     gmm_result = gmm.fit(X);
-    double t1 = bench::now_seconds(), c1 = cpu_seconds();
+    double t1 = bench::now_seconds(), c1 = bench::thread_cpu_seconds();
     if (rep >= 0) {
       gmm_wall.push_back((t1 - t0) / iters);
       gmm_cpu.push_back((c1 - c0) / iters);
     }
     gaussmix::BayesianGaussianMixtureXd bayes = bayes_start;
     t0 = bench::now_seconds();
-    c0 = cpu_seconds();
+    c0 = bench::thread_cpu_seconds();
     bayes_result = bayes.fit(X);
     t1 = bench::now_seconds();
-    c1 = cpu_seconds();
+    c1 = bench::thread_cpu_seconds();
     if (rep >= 0) {
       bayes_wall.push_back((t1 - t0) / iters);
       bayes_cpu.push_back((c1 - c0) / iters);

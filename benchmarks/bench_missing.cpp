@@ -30,12 +30,6 @@
 
 namespace {
 
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -88,11 +82,11 @@ int main(int argc, char** argv) {
   auto iteration = [&](const Eigen::MatrixXd& data, std::vector<double>& wall, std::vector<double>& cpu) {
     gaussmix::GaussianMixtureXd model(o);
     model.set_parameters(truth.weights(), truth.means(), truth.covariances());
-    const double cpu_start = cpu_seconds();
+    const double cpu_start = bench::thread_cpu_seconds();
     const auto start = std::chrono::steady_clock::now();
     const gaussmix::FitResult result = model.fit(data);
     wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    cpu.push_back(cpu_seconds() - cpu_start);
+    cpu.push_back(bench::thread_cpu_seconds() - cpu_start);
     return result.lower_bound;
   };
   double bound_complete = 0, bound_holes = 0;
