@@ -32,6 +32,7 @@
 #endif
 
 #include "common.hpp"
+#include "tool_mains.hpp"
 #include "csv.hpp"
 #include "svg_plot.hpp"
 
@@ -384,7 +385,7 @@ std::string online_summary(const Model& model, const gaussmix::FitResult& fit, c
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int gaussmix_tools::fit_main(int argc, char** argv) {
   CLI::App app{
       "Fits a Gaussian mixture model by EM (gaussmix " + std::string(gaussmix::version_string) +
           ") to the numeric columns of a CSV file, one sample per row. Prints a summary to standard output, "

@@ -15,9 +15,10 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tool_mains.hpp"
 #include "csv.hpp"
 
-int main(int argc, char** argv) {
+int gaussmix_tools::predict_main(int argc, char** argv) {
   using namespace gaussmix_tools;
   CLI::App app{"Assigns the rows of a CSV file to the components of a Gaussian mixture model (gaussmix " +
                    std::string(gaussmix::version_string) +

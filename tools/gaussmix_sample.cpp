@@ -14,8 +14,9 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tool_mains.hpp"
 
-int main(int argc, char** argv) {
+int gaussmix_tools::sample_main(int argc, char** argv) {
   using namespace gaussmix_tools;
   CLI::App app{"Draws samples from a Gaussian mixture model file (gaussmix " + std::string(gaussmix::version_string) +
                    ") and writes them as CSV with a header row.",
