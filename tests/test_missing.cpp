@@ -118,6 +118,41 @@ void require_same(const Model& a, const Model& b) {
   for (int k = 0; k < a.n_components(); ++k) REQUIRE(a.covariance(k) == b.covariance(k));
 }
 
+// The observed-data log density and E[x_m | x_o] of each row of X, computed from a factor of Sigma_oo as in
+// the maths (docs/missing_and_constraints.md), against model.score_samples and model.impute, relative to tol.
+void check_marginal_formulas(const gaussmix::GaussianMixture<double>& model, const Eigen::MatrixXd& X,
+                             const Eigen::VectorXd& weights, const Eigen::MatrixXd& means,
+                             const std::vector<Eigen::MatrixXd>& covariances, double tol) {
+  const Eigen::Index K = weights.size();
+  const Eigen::VectorXd scores = model.score_samples(X);
+  const Eigen::MatrixXd imputed = model.impute(X);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    std::vector<int> o_idx, m_idx;
+    for (int j = 0; j < X.cols(); ++j) (std::isnan(X(i, j)) ? m_idx : o_idx).push_back(j);
+    Eigen::VectorXd log_terms(K);
+    std::vector<Eigen::VectorXd> conditional;
+    for (Eigen::Index k = 0; k < K; ++k) {
+      const Eigen::MatrixXd& S = covariances[static_cast<std::size_t>(k)];
+      const Eigen::LLT<Eigen::MatrixXd> llt(S(o_idx, o_idx));
+      const Eigen::VectorXd delta = X.row(i)(o_idx).transpose() - means.row(k)(o_idx).transpose();
+      const Eigen::VectorXd z = llt.matrixL().solve(delta);
+      log_terms(k) = std::log(weights(k)) - 0.5 * static_cast<double>(o_idx.size()) * std::log(2 * M_PI) -
+                     std::log(llt.matrixL().toDenseMatrix().diagonal().prod()) - 0.5 * z.squaredNorm();
+      conditional.push_back(means.row(k)(m_idx).transpose() + S(m_idx, o_idx) * llt.solve(delta));
+    }
+    const double top = log_terms.maxCoeff();
+    const double expected = top + std::log((log_terms.array() - top).exp().sum());
+    CHECK(std::abs(scores(i) - expected) <= tol * std::max(1.0, std::abs(expected)));
+    const Eigen::VectorXd r = (log_terms.array() - expected).exp();
+    for (std::size_t a = 0; a < m_idx.size(); ++a) {
+      double value = 0;
+      for (Eigen::Index k = 0; k < K; ++k)
+        value += r(k) * conditional[static_cast<std::size_t>(k)](static_cast<Eigen::Index>(a));
+      CHECK(std::abs(imputed(i, m_idx[a]) - value) <= tol * std::max(1.0, std::abs(value)));
+    }
+  }
+}
+
 }  // namespace gaussmix_test_missing
 
 using namespace gaussmix_test_missing;
@@ -359,31 +394,7 @@ TEST_CASE("missing values: score_samples and impute equal the marginal formulas 
         0.1, 0.1, 0.3, 0.4, 0.5, 0.6;        // complete
     // Ill-conditioned: the two computations round differently where Sigma_oo itself is near-singular.
     const double tol = eps < 1e-3 ? 1e-9 : 1e-12;
-    const Eigen::VectorXd scores = model.score_samples(X);
-    const Eigen::MatrixXd imputed = model.impute(X);
-    for (Eigen::Index i = 0; i < X.rows(); ++i) {
-      std::vector<int> o_idx, m_idx;
-      for (int j = 0; j < d; ++j) (std::isnan(X(i, j)) ? m_idx : o_idx).push_back(j);
-      Eigen::VectorXd log_terms(2);
-      std::vector<Eigen::VectorXd> conditional;
-      for (int k = 0; k < 2; ++k) {
-        const Eigen::MatrixXd& S = covariances[static_cast<std::size_t>(k)];
-        const Eigen::LLT<Eigen::MatrixXd> llt(S(o_idx, o_idx));
-        const Eigen::VectorXd delta = X.row(i)(o_idx).transpose() - means.row(k)(o_idx).transpose();
-        const Eigen::VectorXd z = llt.matrixL().solve(delta);
-        log_terms(k) = std::log(weights(k)) - 0.5 * static_cast<double>(o_idx.size()) * std::log(2 * M_PI) -
-                       std::log(llt.matrixL().toDenseMatrix().diagonal().prod()) - 0.5 * z.squaredNorm();
-        conditional.push_back(means.row(k)(m_idx).transpose() + S(m_idx, o_idx) * llt.solve(delta));
-      }
-      const double top = log_terms.maxCoeff();
-      const double expected = top + std::log((log_terms.array() - top).exp().sum());
-      CHECK(std::abs(scores(i) - expected) <= tol * std::max(1.0, std::abs(expected)));
-      const Eigen::VectorXd r = (log_terms.array() - expected).exp();
-      for (std::size_t a = 0; a < m_idx.size(); ++a) {
-        const double value = r(0) * conditional[0](static_cast<Eigen::Index>(a)) + r(1) * conditional[1](static_cast<Eigen::Index>(a));
-        CHECK(std::abs(imputed(i, m_idx[a]) - value) <= tol * std::max(1.0, std::abs(value)));
-      }
-    }
+    check_marginal_formulas(model, X, weights, means, covariances, tol);
   }
 }
 
@@ -412,32 +423,7 @@ TEST_CASE("missing values: score_samples and impute equal the marginal formulas 
         kNaN, 0.2, 0.5, kNaN, 1.1, -0.6, kNaN,  //
         1.5, 1.5, 0.2, 0.7, kNaN, 0.3, -0.4,    //
         kNaN, kNaN, kNaN, kNaN, 0.9, 0.1, 0.0;  // 4 of 7: direct route
-    const Eigen::VectorXd scores = model.score_samples(X);
-    const Eigen::MatrixXd imputed = model.impute(X);
-    for (Eigen::Index i = 0; i < X.rows(); ++i) {
-      std::vector<int> o_idx, m_idx;
-      for (int j = 0; j < d; ++j) (std::isnan(X(i, j)) ? m_idx : o_idx).push_back(j);
-      Eigen::VectorXd log_terms(K);
-      std::vector<Eigen::VectorXd> conditional;
-      for (int k = 0; k < K; ++k) {
-        const Eigen::MatrixXd& S = covariances[static_cast<std::size_t>(k)];
-        const Eigen::LLT<Eigen::MatrixXd> llt(S(o_idx, o_idx));
-        const Eigen::VectorXd delta = X.row(i)(o_idx).transpose() - means.row(k)(o_idx).transpose();
-        const Eigen::VectorXd z = llt.matrixL().solve(delta);
-        log_terms(k) = std::log(weights(k)) - 0.5 * static_cast<double>(o_idx.size()) * std::log(2 * M_PI) -
-                       std::log(llt.matrixL().toDenseMatrix().diagonal().prod()) - 0.5 * z.squaredNorm();
-        conditional.push_back(means.row(k)(m_idx).transpose() + S(m_idx, o_idx) * llt.solve(delta));
-      }
-      const double top = log_terms.maxCoeff();
-      const double expected = top + std::log((log_terms.array() - top).exp().sum());
-      CHECK(std::abs(scores(i) - expected) <= 1e-12 * std::max(1.0, std::abs(expected)));
-      const Eigen::VectorXd r = (log_terms.array() - expected).exp();
-      for (std::size_t a = 0; a < m_idx.size(); ++a) {
-        double value = 0;
-        for (int k = 0; k < K; ++k) value += r(k) * conditional[static_cast<std::size_t>(k)](static_cast<Eigen::Index>(a));
-        CHECK(std::abs(imputed(i, m_idx[a]) - value) <= 1e-12 * std::max(1.0, std::abs(value)));
-      }
-    }
+    check_marginal_formulas(model, X, weights, means, covariances, 1e-12);
   }
 }
 
