@@ -7,6 +7,7 @@
 
 #include <gaussmix/gaussmix.hpp>
 
+#include "fixture_names.hpp"
 #include "reference_fixture.hpp"
 
 #include <Eigen/Dense>
@@ -41,13 +42,6 @@ template <> struct BayesTolerance<double> {
 template <> struct BayesTolerance<float> {
   static constexpr double relative = 5e-4, floor_fraction = 1e-2;
 };
-
-CovarianceType type_of(const std::string& s) {
-  if (s == "full") return CovarianceType::Full;
-  if (s == "diag") return CovarianceType::Diagonal;
-  if (s == "spherical") return CovarianceType::Spherical;
-  return CovarianceType::Tied;
-}
 
 // scikit-learn's covariances_ in its per-type shape -> K dense matrices.
 std::vector<Eigen::MatrixXd> dense_covariances(const json& j, const std::string& type, int K, int d) {
@@ -95,7 +89,7 @@ void check_file(const std::string& file, int max_steps, double rtol = BayesToler
         INFO("case " << name << ", start " << s["kind"].get<std::string>() << ", max_iter " << max_iter);
         gaussmix::Options options;
         options.n_components = K;
-        options.covariance_type = type_of(type);
+        options.covariance_type = gaussmix_test::covariance_type_named(type);
         options.tol = 0;
         options.reg_covar = c["reg_covar"];
         options.max_iter = max_iter;

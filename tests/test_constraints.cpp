@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_names.hpp"
 #include "reference_fixture.hpp"
 
 #ifdef _OPENMP
@@ -26,13 +27,6 @@ using gaussmix::Options;
 using gaussmix_test::json;
 using gaussmix_test::relative_agreement;
 
-CovarianceType parse_type(const std::string& name) {
-  if (name == "full") return CovarianceType::Full;
-  if (name == "diag") return CovarianceType::Diagonal;
-  if (name == "spherical") return CovarianceType::Spherical;
-  return CovarianceType::Tied;
-}
-
 std::vector<int> to_indices(const json& j) { return j.get<std::vector<int>>(); }
 
 const json& fixture() {
@@ -44,7 +38,7 @@ const json& fixture() {
 Options case_options(const json& c, int max_iter) {
   Options o;
   o.n_components = fixture().at("n_components").get<int>();
-  o.covariance_type = parse_type(c.at("covariance_type").get<std::string>());
+  o.covariance_type = gaussmix_test::covariance_type_named(c.at("covariance_type").get<std::string>());
   o.reg_covar = fixture().at("reg_covar").get<double>();
   o.tol = 0;
   o.max_iter = max_iter;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_names.hpp"
 #include "reference_fixture.hpp"
 
 #ifdef _OPENMP
@@ -31,13 +32,6 @@ using gaussmix_test::relative_agreement;
 const CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Diagonal, CovarianceType::Spherical,
                                  CovarianceType::Tied};
 
-CovarianceType parse_type(const std::string& name) {
-  if (name == "full") return CovarianceType::Full;
-  if (name == "diag") return CovarianceType::Diagonal;
-  if (name == "spherical") return CovarianceType::Spherical;
-  return CovarianceType::Tied;
-}
-
 const json& fixture() {
   static const json doc = gaussmix_test::load_json("map_prior.json");
   return doc;
@@ -47,7 +41,7 @@ const json& fixture() {
 Options case_options(const json& c, int max_iter) {
   Options o;
   o.n_components = fixture().at("n_components").get<int>();
-  o.covariance_type = parse_type(c.at("covariance_type").get<std::string>());
+  o.covariance_type = gaussmix_test::covariance_type_named(c.at("covariance_type").get<std::string>());
   o.reg_covar = fixture().at("reg_covar").get<double>();
   o.tol = 0;
   o.max_iter = max_iter;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_names.hpp"
 #include "reference_fixture.hpp"
 
 #ifdef _OPENMP
@@ -34,13 +35,6 @@ using gaussmix_test::relative_agreement;
 constexpr CovarianceType kTypes[] = {CovarianceType::Full, CovarianceType::Diagonal, CovarianceType::Spherical,
                                      CovarianceType::Tied};
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-CovarianceType parse_type(const std::string& name) {
-  if (name == "full") return CovarianceType::Full;
-  if (name == "diag") return CovarianceType::Diagonal;
-  if (name == "spherical") return CovarianceType::Spherical;
-  return CovarianceType::Tied;
-}
 
 const json& fixture() {
   static const json doc = gaussmix_test::load_json("missing.json");
@@ -172,7 +166,7 @@ TEST_CASE("missing values: exact EM agrees with the numpy reference", "[missing]
     for (const json& step : c.at("steps")) {
       const int max_iter = step.at("max_iter").get<int>();
       INFO(c.at("name").get<std::string>() << ", " << max_iter << " iterations");
-      Options o = missing_options(parse_type(c.at("covariance_type").get<std::string>()), K);
+      Options o = missing_options(gaussmix_test::covariance_type_named(c.at("covariance_type").get<std::string>()), K);
       o.reg_covar = doc.at("reg_covar").get<double>();
       o.tol = 0;
       o.max_iter = max_iter;
