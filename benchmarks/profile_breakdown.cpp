@@ -76,7 +76,7 @@ int run(const bench::Workload& w, const bench::Args& args) {
     for (Eigen::Index start = 0; start < n; start += step) {
       const Eigen::Index rows = std::min(step, n - start);
       const double a = bench::now_seconds();
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      gaussmix::detail::copy_rows(X, start, rows, ws.x);
       const double b = bench::now_seconds();
       gaussmix::weighted_log_prob(p, rows, ws);
       const double c = bench::now_seconds();

@@ -834,6 +834,12 @@ def main():
     if missing_runs:
         missing_report(w, missing_runs)
 
+    w("## Bayesian mixture")
+    w("")
+    w("Measured separately, by `benchmarks/bench_bayesian.sh` (not run by this script): "
+      "[benchmarks_bayesian.md](benchmarks_bayesian.md).")
+    w("")
+
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write("\n".join(L) + "\n")

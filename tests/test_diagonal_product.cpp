@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The product form of the Diagonal and Spherical E-step (two matrix products per block, used from
 // diagonal_product_min_components components on) against the per-component direct form
-// (x - mu)^2 / sigma^2, on centred, well-separated and far-offset data, float and double.
+// (x - mu)^2 / sigma^2, on centred, well-separated and far-offset data, float and double; and the
+// product form of their statistics (double) against sums in long double.
 
 #include <gaussmix/gaussmix.hpp>
 
@@ -76,7 +77,78 @@ void compare(double separation, double offset, int K, int d, CovarianceType type
   CHECK(((resp.rowwise().sum().array() - S(1)).abs() <= S(10) * std::numeric_limits<S>::epsilon() * K).all());
 }
 
+// accumulate's product form (double, K >= diagonal_product_min_components, mostly non-zero
+// responsibilities) against sums in long double about the same reference points. far_component puts
+// component 0's rows 1e4 away with spread 1e-3 and its responsibility on them alone: the product form
+// would lose ~14 digits of its second moment there, so the guard must have summed it directly.
+void compare_statistics(double offset, bool far_component, bool weighted, CovarianceType type) {
+  INFO("offset " << offset << ", far component " << far_component << ", weighted " << weighted << ", "
+                 << gaussmix::to_string(type));
+  const int K = 16, d = 6;
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform(0.05, 1.0);
+  gaussmix::EStepWorkspace<double, Eigen::Dynamic> ws(d, K);
+  const Eigen::Index rows = ws.x.rows() - 3;  // a partial block
+  Eigen::MatrixXd centres(K, d);
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < d; ++j) centres(k, j) = offset + 3 * normal(rng);
+  if (far_component) centres.row(0).array() += 1e4;
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const int k = static_cast<int>(i % K);
+    const double spread = far_component && k == 0 ? 1e-3 : 1.0;
+    for (int j = 0; j < d; ++j) ws.x(i, j) = centres(k, j) + spread * normal(rng);
+    for (int c = 0; c < K; ++c) ws.log_prob(i, c) = uniform(rng);
+    if (far_component) {  // component 0 takes its own rows only (tiny elsewhere, still non-zero)
+      for (int c = 0; c < K; ++c) ws.log_prob(i, c) = k == 0 ? (c == 0 ? 1.0 : 1e-30) : (c == 0 ? 1e-30 : ws.log_prob(i, c));
+    }
+    ws.log_prob.row(i) /= ws.log_prob.row(i).sum();
+  }
+  ws.log_norm.setZero();
+  Eigen::VectorXd w = Eigen::VectorXd::Ones(rows + 7);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w(i) = weighted ? uniform(rng) * 3 : 1.0;
+  const Eigen::Index start = 7;
+  // References near, not at, the centres: the E-step's means.
+  Eigen::MatrixXd reference = centres;
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < d; ++j) reference(k, j) += 0.01 * normal(rng) * (far_component && k == 0 ? 1e-3 : 1.0);
+  gaussmix::SufficientStatistics<Eigen::Dynamic> stats;
+  stats.reset(type, reference);
+  gaussmix::accumulate(start, rows, weighted ? &w : nullptr, ws, stats);
+
+  const Eigen::RowVectorXd mean = ws.x.topRows(rows).colwise().mean();
+  for (int k = 0; k < K; ++k) {
+    long double n = 0;
+    for (Eigen::Index i = 0; i < rows; ++i) n += static_cast<long double>(w(start + i)) * ws.log_prob(i, k);
+    CHECK(std::abs(stats.weight(k) - static_cast<double>(n)) <= 1e-14 * static_cast<double>(n));
+    for (int j = 0; j < d; ++j) {
+      long double first = 0, second = 0, scale = 0;
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const long double r = static_cast<long double>(w(start + i)) * ws.log_prob(i, k);
+        const long double centred = static_cast<long double>(ws.x(i, j)) - reference(k, j);
+        first += r * centred;
+        second += r * centred * centred;
+        scale += r * (std::abs(centred) + std::abs(static_cast<long double>(ws.x(i, j)) - mean(j)));
+      }
+      INFO("k " << k << ", j " << j);
+      CHECK(std::abs(stats.first(k, j) - static_cast<double>(first)) <= 1e-13 * static_cast<double>(scale));
+      CHECK(std::abs(stats.second_diagonal(k, j) - static_cast<double>(second)) <= 1e-12 * static_cast<double>(second));
+    }
+  }
+}
+
 }  // namespace
+
+TEST_CASE("diagonal product-form statistics equal the direct sums", "[estep][diagonal]") {
+  REQUIRE(gaussmix::diagonal_product_min_components <= 16);
+  for (CovarianceType type : {CovarianceType::Diagonal, CovarianceType::Spherical})
+    for (bool weighted : {false, true}) {
+      compare_statistics(0, false, weighted, type);
+      compare_statistics(1e6, false, weighted, type);
+      compare_statistics(0, true, weighted, type);
+      compare_statistics(1e6, true, weighted, type);
+    }
+}
 
 TEST_CASE("diagonal product-form densities equal the direct form", "[estep][diagonal]") {
   REQUIRE(gaussmix::diagonal_product_min_components <= 16);

@@ -33,6 +33,7 @@ struct EStepWorkspace {
   Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
+  Table moment_first, moment_second;       ///< K x d: R^T x', R^T x'^2 (diagonal statistics in product form)
 
   /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
@@ -77,31 +78,33 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   quadratic.noalias() = squared * ws.precision.transpose();
   log_prob.noalias() = diff * ws.shifted.transpose();
   ws.constant.resize(K);
+  // Each row's floor, from its best entry (the first on ties): column by column while the column is
+  // in cache, since the tables are column-major (a row scan strides by the block height). ws.log_norm
+  // and ws.weighted are free until normalise(): the best value and the best entry's quadratic +
+  // mean_term, then the floor. Branch-free, so that the compiler vectorises it.
+  Scalar* best = ws.log_norm.data();
+  Scalar* best_size = ws.weighted.data();
   for (int k = 0; k < K; ++k) {
     ws.constant(k) = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     log_prob.col(k) =
         (ws.constant(k) - Scalar(0.5) * ws.mean_term(k)) + (log_prob.col(k) - Scalar(0.5) * quadratic.col(k)).array();
-  }
-  const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
-  // Each row's floor, from its best entry (the first on ties): column by column, since the tables
-  // are column-major (a row scan strides by the block height). ws.log_norm and ws.weighted are
-  // free until normalise(): the best value and the best entry's quadratic + mean_term, then the floor.
-  Scalar* best = ws.log_norm.data();
-  Scalar* best_size = ws.weighted.data();
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    best[i] = log_prob(i, 0);
-    best_size[i] = quadratic(i, 0) + ws.mean_term(0);
-  }
-  for (int k = 1; k < K; ++k) {
     const Scalar* value = log_prob.col(k).data();
     const Scalar* q = quadratic.col(k).data();
     const Scalar m = ws.mean_term(k);
-    for (Eigen::Index i = 0; i < rows; ++i)
-      if (value[i] > best[i]) {
+    if (k == 0) {
+      for (Eigen::Index i = 0; i < rows; ++i) {
         best[i] = value[i];
         best_size[i] = q[i] + m;
       }
+      continue;
+    }
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const bool better = value[i] > best[i];
+      best_size[i] = better ? q[i] + m : best_size[i];
+      best[i] = better ? value[i] : best[i];
+    }
   }
+  const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
   Scalar* floor = best;
   for (Eigen::Index i = 0; i < rows; ++i) floor[i] = best[i] - gamma * best_size[i] - Scalar(40);
   for (int k = 0; k < K; ++k) {
@@ -202,14 +205,68 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
     else
       sum += column;
   }
-  for (Eigen::Index k = 0; k < K; ++k) log_prob.col(k) /= sum;
   top += sum.log();
+  if (!all_finite)
+    for (Eigen::Index i = 0; i < rows; ++i)
+      if (!(sum(i) > 0)) zero_density.push_back(i);
+  // One division per row, then products: a division per entry took a third of this function. The
+  // sum is >= 1 - floor (the row's best term) and <= K, so a kept value times 1/sum stays normal.
+  sum = sum.inverse();
+  for (Eigen::Index k = 0; k < K; ++k) log_prob.col(k) *= sum;
   if (all_finite) return;
-  for (Eigen::Index i = 0; i < rows; ++i)
-    if (!(sum(i) > 0)) zero_density.push_back(i);
   for (Eigen::Index i : zero_density) {
     log_prob.row(i).setConstant(Scalar(1) / Scalar(log_prob.cols()));
     top(i) = -std::numeric_limits<Scalar>::infinity();
+  }
+}
+
+/// The Diagonal/Spherical part of `accumulate` for many components in double, as two matrix products
+/// per block: with x' = x - r about the block's mean r and R the weighted responsibilities (rows x K),
+/// A = R^T x' and B = R^T x'^2, and with c_kj = reference_kj - r_j (N_k = sum_i R_ik),
+///   sum_i R_ik (x_ij - ref_kj) = A_kj - c_kj N_k,  sum_i R_ik (x_ij - ref_kj)^2 = B_kj - 2 c_kj A_kj + c_kj^2 N_k.
+/// The second can cancel when a component's rows lie far from r relative to their spread; an entry
+/// whose terms exceed 2^8 times its value (more than 8 bits lost against the direct sum, whose terms
+/// are all >= 0) is summed directly instead, as the per-component path does.
+template <int Dim>
+void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
+                                 EStepWorkspace<double, Dim>& ws, SufficientStatistics<Dim>& stats) {
+  const int K = stats.n_components();
+  const auto x = ws.x.topRows(rows);
+  const Eigen::Index d = x.cols();
+  const Eigen::Matrix<double, 1, Dim> r = x.colwise().mean();
+  auto diff = ws.diff.topRows(rows);
+  auto squared = ws.scaled.topRows(rows);
+  diff.noalias() = x.rowwise() - r;
+  squared = diff.array().square();
+  // Unweighted rows use the responsibilities in place; weighted ones a scaled copy.
+  if (w) {
+    ws.quadratic.resize(ws.log_prob.rows(), K);
+    ws.quadratic.topRows(rows) = ws.log_prob.topRows(rows).array().colwise() * w->segment(start, rows).array();
+  }
+  const auto resp = (w ? ws.quadratic : ws.log_prob).topRows(rows);
+  // Two products rather than one of [x' x'^2]: Eigen's packed right-hand side of that one outgrows
+  // its stack limit (128 KiB) and is allocated, and page-faulted, at every call.
+  ws.moment_first.resize(K, d);
+  ws.moment_second.resize(K, d);
+  ws.moment_first.noalias() = resp.transpose() * diff;
+  ws.moment_second.noalias() = resp.transpose() * squared;
+  for (int k = 0; k < K; ++k) {
+    const auto weighted = resp.col(k);
+    const double n = weighted.sum();
+    stats.weight(k) += n;
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const double c = stats.reference(k, j) - r(j);
+      const double a = ws.moment_first(k, j), b = ws.moment_second(k, j);
+      const double second = b - 2 * c * a + c * c * n;
+      if (second * 256 >= b + 2 * std::abs(c * a) + c * c * n) {  // false for NaN too
+        stats.first(k, j) += a - c * n;
+        stats.second_diagonal(k, j) += second;
+        continue;
+      }
+      const auto centred = x.col(j).array() - stats.reference(k, j);
+      stats.first(k, j) += (weighted.array() * centred).sum();
+      stats.second_diagonal(k, j) += (weighted.array() * centred.square()).sum();
+    }
   }
 }
 
@@ -233,6 +290,14 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
   }
   const Eigen::Index d = x.cols();
   const bool dense = stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied;
+  if constexpr (std::is_same_v<Scalar, double>) {
+    // Products pay off unless most responsibilities are 0 (separated clusters: the sparse path below).
+    if (!dense && K >= diagonal_product_min_components &&
+        (ws.log_prob.topRows(rows).array() != 0.0).count() * 8 >= rows * K) {
+      accumulate_diagonal_product(start, rows, w, ws, stats);
+      return;
+    }
+  }
   for (int k = 0; k < K; ++k) {
     if (w)
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());
@@ -304,7 +369,7 @@ template <typename Scalar, int Dim, class D, class Fn>
 void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar, Dim>& p,
                           EStepWorkspace<Scalar, Dim>& ws, Fn&& fn) {
   detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    detail::copy_rows(X, start, rows, ws.x);
     weighted_log_prob(p, rows, ws);
     normalise(rows, ws);
     fn(start, rows);
@@ -378,7 +443,7 @@ class BlockedExpectation {
     bad_row_[c] = -1;
     for (Eigen::Index start = bounds_[c]; start < bounds_[c + 1]; start += step) {
       const Eigen::Index rows = std::min(step, bounds_[c + 1] - start);
-      ws.x.topRows(rows) = X_.middleRows(start, rows).template cast<Scalar>();
+      detail::copy_rows(X_, start, rows, ws.x);
       Eigen::Index incomplete = 0;
       if (missing)
         incomplete = missing->log_prob(p, rows, ws, true);

@@ -445,7 +445,7 @@ class GaussianMixture {
     Eigen::MatrixXd count = Eigen::MatrixXd::Zero(K, K);  // (label, most probable initial component)
     EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
     detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      detail::copy_rows(X, start, rows, ws.x);
       weighted_log_prob(p, rows, ws);
       for (Eigen::Index i = 0; i < rows; ++i) {
         if (labels(start + i) < 0) continue;
@@ -515,7 +515,7 @@ class GaussianMixture {
     }
     MissingRows<Scalar, Dim> missing;
     detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      detail::copy_rows(X, start, rows, ws.x);
       missing.log_prob(params_, rows, ws, false);
       normalise(rows, ws);
       fn(start, rows);
@@ -739,7 +739,7 @@ auto GaussianMixture<Scalar, Dim>::predict_view(const Eigen::MatrixBase<D>& X) c
   EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
   MissingRows<Scalar, Dim> missing;
   detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    detail::copy_rows(X, start, rows, ws.x);
     if (marginalise())
       missing.log_prob(params_, rows, ws, false);
     else
@@ -785,7 +785,7 @@ auto GaussianMixture<Scalar, Dim>::impute_view(const Eigen::MatrixBase<D>& X) co
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
   MissingRows<Scalar, Dim> missing;
   detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
-    ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+    detail::copy_rows(X, start, rows, ws.x);
     if (missing.log_prob(params_, rows, ws, true) > 0) missing.impute(start, out);
   });
   return out;

@@ -211,7 +211,7 @@ SufficientStatistics<Dim> responsibility_statistics(const Eigen::MatrixBase<D>& 
   SufficientStatistics<Dim> stats;
   auto pass = [&]() {
     detail::for_each_block(X.rows(), d, [&](Eigen::Index start, Eigen::Index rows) {
-      ws.x.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+      detail::copy_rows(X, start, rows, ws.x);
       fill(start, rows, ws.log_prob.topRows(rows));
       accumulate(start, rows, w, ws, stats);
     });

@@ -17,6 +17,23 @@ inline Eigen::Index block_rows(Eigen::Index d) {
   return std::clamp<Eigen::Index>(16384 / std::max<Eigen::Index>(d, 1), 64, 4096);
 }
 
+// block.topRows(rows) = rows [start, start + rows) of X, cast to the block's scalar. The block is
+// column-major; a row-major X is copied 16 rows at a time, so that the rows being read stay in L1
+// while the columns are written (a plain assignment re-reads each row from L2 for every column).
+template <class D, class Block>
+void copy_rows(const Eigen::MatrixBase<D>& X, Eigen::Index start, Eigen::Index rows, Block& block) {
+  using Scalar = typename Block::Scalar;
+  if constexpr (bool(D::IsRowMajor) && D::ColsAtCompileTime != 1) {
+    constexpr Eigen::Index tile = 16;
+    for (Eigen::Index i = 0; i < rows; i += tile) {
+      const Eigen::Index h = std::min(tile, rows - i);
+      block.middleRows(i, h) = X.middleRows(start + i, h).template cast<Scalar>();
+    }
+  } else {
+    block.topRows(rows) = X.middleRows(start, rows).template cast<Scalar>();
+  }
+}
+
 // Calls fn(start, rows) for consecutive row ranges of [0, n); the order is fixed.
 template <class Fn>
 void for_each_block(Eigen::Index n, Eigen::Index d, Fn&& fn) {
