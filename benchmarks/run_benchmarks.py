@@ -47,6 +47,40 @@ def flops_per_iteration(n, d, k, cov):
     return k * 4.0 * n * d * d if cov == "full" else 8.0 * n * d * k
 
 
+# OpenBLAS 0.3.21 does not recognise every CPU: on an unknown one it falls back to a generic SSE3
+# kernel ("Prescott"), several times slower, and numpy, scipy and Armadillo would be timed with it.
+GENERIC_OPENBLAS_KERNELS = {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai",
+                            "coppermine", "northwood", "banias", "generic"}
+
+
+def peer_openblas_coretype():
+    """(core type to force for the peers or None, the kernel OpenBLAS detects, why)."""
+    if os.environ.get("BENCH_OPENBLAS_CORETYPE"):
+        return os.environ["BENCH_OPENBLAS_CORETYPE"], None, "BENCH_OPENBLAS_CORETYPE"
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    try:
+        out = subprocess.run(["/usr/bin/python3", "-c", "import numpy, threadpoolctl; print(next((i['architecture'] "
+                              "for i in threadpoolctl.threadpool_info() if i.get('internal_api') == 'openblas'), ''))"],
+                             env=env, capture_output=True, text=True, timeout=120).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None, None, "numpy not available"
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((l for l in f if l.startswith("flags")), "").split())
+    except OSError:
+        pass
+    if out.lower() in GENERIC_OPENBLAS_KERNELS:
+        if "avx512f" in flags:
+            return "SkylakeX", out, f"OpenBLAS detects {out} (generic) on this CPU; it has AVX-512"
+        if "avx2" in flags:
+            return "Haswell", out, f"OpenBLAS detects {out} (generic) on this CPU; it has AVX2"
+    return None, out, "OpenBLAS's own detection"
+
+
+PEER_CORETYPE = [None]  # set by main(): the OPENBLAS_CORETYPE of the peers' commands, or None
+
+
 class Runner:
     """Runs the drivers; with `cached` (label -> result, from an earlier results.json), returns the
     stored result instead of running, so the report can be re-rendered without re-measuring."""
@@ -69,6 +103,8 @@ class Runner:
             # builds; they force a slower kernel. Unset for the timed peers' commands only.
             env.pop("OPENBLAS_CORETYPE", None)
             env.pop("OPENBLAS_L2_SIZE", None)
+            if PEER_CORETYPE[0]:
+                env["OPENBLAS_CORETYPE"] = PEER_CORETYPE[0]
         return env
 
     def run(self, label, cmd, threads, unset_openblas=True, timeout=1800, wrap_time=False):
@@ -179,6 +215,7 @@ def machine_info():
         "openblas": dpkg_version("libopenblas0-pthread"),
         "gaussmix": f"{gaussmix_version} (commit {commit}{', include/ has uncommitted changes' if dirty else ''})",
         "openblas_env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ},
+        "peer_openblas": peer_openblas_coretype(),
     }
 
 
@@ -351,6 +388,7 @@ def main():
             runner = Runner(build, open(os.path.join(build, "run_log.txt"), "w"))
     load_start = meta["load_start"]
     info = meta["info"]
+    PEER_CORETYPE[0] = (info.get("peer_openblas") or [None])[0]
     headers = meta["headers"]
     headers_changed = bool(meta["headers_before_build"]) and meta["headers_before_build"] != headers
     note = args.note or meta.get("note", "")
@@ -575,7 +613,13 @@ def main():
                           for b in (blas or []) if b.get("user_api") == "blas")
     w(f"| BLAS | OpenBLAS {info['openblas']}; numpy reports: {blas_desc or 'n/a'} |")
     env_desc = ", ".join(f"{k}={v}" for k, v in info["openblas_env"].items()) or "not set"
-    w(f"| Environment | {env_desc}; unset for the scikit-learn, Armadillo, OpenCV and OpenBLAS commands only |")
+    forced, detected, why = info.get("peer_openblas") or (None, None, "")
+    if forced:
+        peer_env = (f"`OPENBLAS_CORETYPE={forced}` for the scikit-learn, Armadillo, OpenCV and OpenBLAS commands "
+                    f"({why}: without it they would run the generic kernel)")
+    else:
+        peer_env = "unset for the scikit-learn, Armadillo, OpenCV and OpenBLAS commands (OpenBLAS picks its kernel)"
+    w(f"| Environment | {env_desc}; {peer_env} |")
     w(f"| Load average | {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end |")
     w("")
     w("## Command")
