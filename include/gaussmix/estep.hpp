@@ -33,7 +33,8 @@ struct EStepWorkspace {
   Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
-  Table moment_first, moment_second;       ///< K x d: R^T x', R^T x'^2 (diagonal statistics in product form)
+  Table moment_first;                      ///< K x d: R^T x' (diagonal statistics in product form)
+  Table moment_second;                     ///< K x d: R^T x'^2 (the same)
 
   /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
