@@ -21,13 +21,17 @@ namespace detail {
 struct DistanceWorkspace {
   Eigen::MatrixXd centred;  // d x rows: column i is x_i - origin (when not cached)
   Eigen::VectorXd norm;     // rows: ||x_i - origin||^2 (when not cached)
-  Eigen::MatrixXd dist;     // m x rows: ||x_i - c_k||^2 in GEMM form (column i: row i's distances)
+  Eigen::MatrixXd dist;     // rows x m: -2 x'_i . c'_k (column k: centre k's); see product_distance
   const double* block = nullptr;        // the block's d x rows centred rows (ws.centred or the cache)
   const double* block_norm = nullptr;   // their squared norms
   Eigen::Index d = 0;
+  // rows: the nearest centre of each row (as a double, so the search vectorises) and its squared
+  // distance, filled by SquaredDistances::for_each_nearest; then how many centres are within reach.
+  Eigen::ArrayXd nearest, nearest_distance, reach, within;
 
   Eigen::Map<const Eigen::VectorXd> centred_row(Eigen::Index i) const { return {block + i * d, d}; }
   double norm_of(Eigen::Index i) const { return block_norm[i]; }
+  Eigen::Index nearest_of(Eigen::Index i) const { return static_cast<Eigen::Index>(nearest(i)); }
 };
 
 // Squared Euclidean distances from every row of X to m centres at GEMM speed:
@@ -75,8 +79,9 @@ class SquaredDistances {
 
   const Eigen::RowVectorXd& origin() const { return origin_; }
 
-  // For every block of every chunk, chunks in parallel: fills ws.dist (m x rows) for rows
-  // start.. and calls fn(c, start, rows, ws). fn must not throw.
+  // For every block of every chunk, chunks in parallel: fills ws.dist (rows x m) for rows
+  // start.. and calls fn(c, start, rows, ws). fn must not throw. The squared norms are added where
+  // the distances are read (product_distance), not in passes of their own over the table.
   template <class Fn>
   void for_each_block(Fn&& fn) {
     const Eigen::Index step = block_rows(X_.cols());
@@ -95,12 +100,19 @@ class SquaredDistances {
           ws.block_norm = ws.norm.data();
         }
         const Eigen::Map<const Eigen::MatrixXd> block(ws.block, ws.d, rows);
-        const Eigen::Map<const Eigen::RowVectorXd> norm(ws.block_norm, rows);
-        ws.dist.noalias() = -2.0 * centred_ * block;
-        ws.dist.rowwise() += norm;
-        ws.dist.colwise() += centre_norm_;
+        ws.dist.noalias() = -2.0 * block.transpose() * centred_.transpose();
         fn(c, start, rows, ws);
       }
+    });
+  }
+
+  // As for_each_block, with every row's nearest centre found first (see find_nearest): fn reads
+  // ws.nearest_of(i) and ws.nearest_distance(i).
+  template <class Fn>
+  void for_each_nearest(Fn&& fn) {
+    for_each_block([&](int c, Eigen::Index start, Eigen::Index rows, DistanceWorkspace& ws) {
+      find_nearest(ws, start, rows);
+      fn(c, start, rows, static_cast<const DistanceWorkspace&>(ws));
     });
   }
 
@@ -114,38 +126,84 @@ class SquaredDistances {
     return (X_.row(row).template cast<double>() - centres_.row(k)).squaredNorm();
   }
 
-  // ws.dist(k, i), recomputed directly when the product form may have lost most of its digits.
+  // ||x'_i||^2 + ||c'_k||^2 - 2 x'_i . c'_k for row i of the block, in that order of additions.
+  double product_distance(const DistanceWorkspace& ws, Eigen::Index i, Eigen::Index k) const {
+    return (ws.dist(i, k) + ws.norm_of(i)) + centre_norm_(k);
+  }
+
+  // The product-form distance, recomputed directly when it may have lost most of its digits.
   double distance(const DistanceWorkspace& ws, Eigen::Index start, Eigen::Index i, Eigen::Index k) const {
-    const double value = ws.dist(k, i);
+    const double value = product_distance(ws, i, k);
     return value > 2 * bound(ws, i, k) ? value : exact(start + i, k);
   }
 
-  // The nearest centre of row i (ties to the lower index, as exact distances would give) and its
-  // squared distance. Centres whose distance may be within rounding of the best are compared exactly.
-  // Vectorised down the column: its minimum, then how many centres lie within the rounding band.
-  std::pair<Eigen::Index, double> nearest(const DistanceWorkspace& ws, Eigen::Index start, Eigen::Index i) const {
-    const auto column = ws.dist.col(i);
-    const Eigen::Index m = column.size();
-    const double smallest = column.minCoeff();
-    // Every centre whose lower error bound reaches the best one's upper bound may be the nearest.
-    const double reach = smallest + 2 * epsilon_ * ws.norm_of(i) + max_centre_slack_;
-    const auto lower = column.array() - centre_slack_.array();
-    if ((lower <= reach).count() <= 1) {
-      Eigen::Index best = 0;
-      while (best + 1 < m && !(column(best) == smallest)) ++best;
-      return {best, distance(ws, start, i, best)};
-    }
-    Eigen::Index exact_best = -1;
-    double exact_value = 0;
-    for (Eigen::Index k = 0; k < m; ++k) {
-      if (lower(k) > reach) continue;
-      const double value = exact(start + i, k);
-      if (exact_best < 0 || value < exact_value) {
-        exact_best = k;
-        exact_value = value;
+  // The nearest centre of every row of the block (ties to the lower index, as exact distances would
+  // give) and its squared distance, into ws.nearest and ws.nearest_distance. Centres whose distance
+  // may be within rounding of the best are compared exactly. Column by column, so that the compiler
+  // vectorises across rows: each row's smallest entry and its first index, then how many centres' lower
+  // error bounds reach the best one's upper bound; only a row with more than one is rescanned.
+  void find_nearest(DistanceWorkspace& ws, Eigen::Index start, Eigen::Index rows) const {
+    const Eigen::Index m = ws.dist.cols();
+    ws.nearest.resize(rows);
+    ws.nearest_distance.resize(rows);
+    ws.reach.resize(rows);
+    ws.within.resize(rows);
+    double* best = ws.nearest_distance.data();
+    double* index = ws.nearest.data();
+    double* reach = ws.reach.data();
+    double* within = ws.within.data();
+    const double* norm = ws.block_norm;
+    const double* table = ws.dist.data();  // rows x m, column-major: column k starts at k * rows
+    // 64 rows at a time, so that the second pass over the K columns reads them from L1. The updates
+    // are arithmetic (min, and index += [better] (k - index)) with plain stores: a conditional store
+    // becomes a masked one, which the next column's load of the same entry then waits for.
+    constexpr Eigen::Index strip = 64;
+    for (Eigen::Index first = 0; first < rows; first += strip) {
+      const Eigen::Index last = std::min(rows, first + strip);
+      for (Eigen::Index i = first; i < last; ++i) {
+        best[i] = (table[i] + norm[i]) + centre_norm_(0);
+        index[i] = 0;
+      }
+      for (Eigen::Index k = 1; k < m; ++k) {
+        const double* column = table + k * rows;
+        const double centre_norm = centre_norm_(k), position = static_cast<double>(k);
+        for (Eigen::Index i = first; i < last; ++i) {
+          const double value = (column[i] + norm[i]) + centre_norm;
+          const double old = best[i];
+          const double better = value < old ? 1.0 : 0.0;
+          index[i] += better * (position - index[i]);
+          best[i] = std::min(value, old);
+        }
+      }
+      for (Eigen::Index i = first; i < last; ++i) {
+        reach[i] = best[i] + 2 * epsilon_ * norm[i] + max_centre_slack_;
+        within[i] = 0;
+      }
+      for (Eigen::Index k = 0; k < m; ++k) {
+        const double* column = table + k * rows;
+        const double centre_norm = centre_norm_(k), slack = centre_slack_(k);
+        for (Eigen::Index i = first; i < last; ++i)
+          within[i] += ((column[i] + norm[i]) + centre_norm) - slack <= reach[i] ? 1.0 : 0.0;
       }
     }
-    return {exact_best, exact_value};
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      if (within[i] <= 1) {
+        best[i] = distance(ws, start, i, ws.nearest_of(i));
+        continue;
+      }
+      Eigen::Index exact_best = -1;
+      double exact_value = 0;
+      for (Eigen::Index k = 0; k < m; ++k) {
+        if (product_distance(ws, i, k) - centre_slack_(k) > reach[i]) continue;
+        const double value = exact(start + i, k);
+        if (exact_best < 0 || value < exact_value) {
+          exact_best = k;
+          exact_value = value;
+        }
+      }
+      index[i] = static_cast<double>(exact_best);
+      best[i] = exact_value;
+    }
   }
 
  private:
@@ -272,11 +330,10 @@ void assign_nearest(const Eigen::MatrixBase<D>& X, const Eigen::MatrixXd& center
                     Eigen::VectorXd* distance) {
   detail::SquaredDistances<D> distances(X);
   distances.set_centres(centers);
-  distances.for_each_block([&](int, Eigen::Index start, Eigen::Index rows, const detail::DistanceWorkspace& ws) {
+  distances.for_each_nearest([&](int, Eigen::Index start, Eigen::Index rows, const detail::DistanceWorkspace& ws) {
     for (Eigen::Index i = 0; i < rows; ++i) {
-      const auto [k, value] = distances.nearest(ws, start, i);
-      labels[start + i] = static_cast<int>(k);
-      if (distance) (*distance)(start + i) = value;
+      labels[start + i] = static_cast<int>(ws.nearest_of(i));
+      if (distance) (*distance)(start + i) = ws.nearest_distance(i);
     }
   });
 }
@@ -349,11 +406,11 @@ KMeansResult lloyd(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, cons
     r.labels.resize(n);
     distances.set_centres(r.centers);
     clear();
-    distances.for_each_block([&](int c, Eigen::Index start, Eigen::Index rows, const detail::DistanceWorkspace& ws) {
+    distances.for_each_nearest([&](int c, Eigen::Index start, Eigen::Index rows, const detail::DistanceWorkspace& ws) {
       for (Eigen::Index i = 0; i < rows; ++i) {
-        const auto [k, value] = distances.nearest(ws, start, i);
+        const Eigen::Index k = ws.nearest_of(i);
         r.labels[start + i] = static_cast<int>(k);
-        distance(start + i) = value;
+        distance(start + i) = ws.nearest_distance(i);
         const double wi = w ? (*w)(start + i) : 1.0;
         chunk_count[c](k) += wi;
         chunk_sums[c].col(k) += wi * ws.centred_row(i);
