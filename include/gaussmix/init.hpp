@@ -116,7 +116,7 @@ class SquaredDistances {
     });
   }
 
-  // Largest error of ws.dist(k, i) (row i of the block).
+  // Largest error of product_distance(ws, i, k) (row i of the block, centre k).
   double bound(const DistanceWorkspace& ws, Eigen::Index i, Eigen::Index k) const {
     return epsilon_ * (ws.norm_of(i) + centre_norm_(k));
   }
