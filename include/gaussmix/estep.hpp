@@ -212,7 +212,7 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
       if (!(sum(i) > 0)) zero_density.push_back(i);
   // One division per row, then products: a division per entry took a third of this function. The
   // sum is >= 1 - floor (the row's best term) and <= K, so a kept value times 1/sum stays normal.
-  sum = sum.inverse();
+  sum = Scalar(1) / sum;  // elementwise
   for (Eigen::Index k = 0; k < K; ++k) log_prob.col(k) *= sum;
   if (all_finite) return;
   for (Eigen::Index i : zero_density) {

@@ -25,8 +25,8 @@ struct DistanceWorkspace {
   const double* block = nullptr;        // the block's d x rows centred rows (ws.centred or the cache)
   const double* block_norm = nullptr;   // their squared norms
   Eigen::Index d = 0;
-  // rows: the nearest centre of each row (as a double, so the search vectorises) and its squared
-  // distance, filled by SquaredDistances::for_each_nearest; then how many centres are within reach.
+  // At least rows: the nearest centre of each row (as a double, so the search vectorises) and its
+  // squared distance, filled by SquaredDistances::for_each_nearest; then how many centres are within reach.
   Eigen::ArrayXd nearest, nearest_distance, reach, within;
 
   Eigen::Map<const Eigen::VectorXd> centred_row(Eigen::Index i) const { return {block + i * d, d}; }
@@ -144,10 +144,13 @@ class SquaredDistances {
   // error bounds reach the best one's upper bound; only a row with more than one is rescanned.
   void find_nearest(DistanceWorkspace& ws, Eigen::Index start, Eigen::Index rows) const {
     const Eigen::Index m = ws.dist.cols();
-    ws.nearest.resize(rows);
-    ws.nearest_distance.resize(rows);
-    ws.reach.resize(rows);
-    ws.within.resize(rows);
+    // Grown only: a chunk's last, shorter block must not reallocate them at every Lloyd round.
+    if (ws.nearest.size() < rows) {
+      ws.nearest.resize(rows);
+      ws.nearest_distance.resize(rows);
+      ws.reach.resize(rows);
+      ws.within.resize(rows);
+    }
     double* best = ws.nearest_distance.data();
     double* index = ws.nearest.data();
     double* reach = ws.reach.data();

@@ -495,7 +495,7 @@ class MissingRows {
             // 1 / sqrt(s) through Eigen's packet sqrt (the same IEEE results): std::sqrt keeps this loop
             // scalar, as it may have to set errno.
             Eigen::Map<LaneArray> diagonal(aij, L);
-            diagonal = diagonal.sqrt().inverse();
+            diagonal = 1.0 / diagonal.sqrt();  // elementwise
             for (int k = 0; rescale != 0 && k < L; ++k)
               if (!(pivots[k] > 1e-200 && pivots[k] < 1e200)) {
                 log_det[k] += std::log(pivots[k]);
