@@ -35,6 +35,10 @@ struct EStepWorkspace {
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
   Table moment_first;                      ///< K x d: R^T x' (diagonal statistics in product form)
   Table moment_second;                     ///< K x d: R^T x'^2 (the same)
+  /// Rows of diff and scaled that hold x - centre and its square, left by the product-form density for
+  /// the statistics of the same block (accumulate_diagonal_product); -1 when they hold anything else.
+  Eigen::Index centred_rows = -1;
+  Eigen::Matrix<Scalar, 1, Dim> centre;  ///< the block mean those rows are centred on
 
   /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
@@ -79,6 +83,8 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   quadratic.noalias() = squared * ws.precision.transpose();
   log_prob.noalias() = diff * ws.shifted.transpose();
   ws.constant.resize(K);
+  ws.centre = r;
+  ws.centred_rows = rows;
   // Each row's floor, from its best entry (the first on ties): column by column while the column is
   // in cache, since the tables are column-major (a row scan strides by the block height). ws.log_norm
   // and ws.weighted are free until normalise(): the best value and the best entry's quadratic +
@@ -146,6 +152,7 @@ template <typename Scalar, int Dim>
 void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   const int K = p.n_components();
   const CovarianceType type = p.covariances.type();
+  ws.centred_rows = -1;
   if (K >= diagonal_product_min_components && (type == CovarianceType::Diagonal || type == CovarianceType::Spherical)) {
     diagonal_log_prob_product(p, rows, ws);
     return;
@@ -234,11 +241,16 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   const int K = stats.n_components();
   const auto x = ws.x.topRows(rows);
   const Eigen::Index d = x.cols();
-  const Eigen::Matrix<double, 1, Dim> r = x.colwise().mean();
   auto diff = ws.diff.topRows(rows);
   auto squared = ws.scaled.topRows(rows);
-  diff.noalias() = x.rowwise() - r;
-  squared = diff.array().square();
+  // The density of this block (product form) left x' and x'^2 about the same mean: the same values.
+  if (ws.centred_rows != rows) {
+    ws.centre = x.colwise().mean();
+    diff.noalias() = x.rowwise() - ws.centre;
+    squared = diff.array().square();
+  }
+  ws.centred_rows = -1;
+  const auto& r = ws.centre;
   // Unweighted rows use the responsibilities in place; weighted ones a scaled copy.
   if (w) {
     ws.quadratic.resize(ws.log_prob.rows(), K);
@@ -299,6 +311,7 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       return;
     }
   }
+  ws.centred_rows = -1;  // diff and scaled are scratch below
   for (int k = 0; k < K; ++k) {
     if (w)
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());

@@ -308,6 +308,7 @@ class MissingRows {
     if (!compact_ || compact_->x.rows() != ws.x.rows() || compact_->x.cols() != ws.x.cols() ||
         compact_->log_prob.cols() != ws.log_prob.cols())
       compact_.emplace(ws.x.rows(), ws.x.cols(), ws.log_prob.cols());
+    compact_->centred_rows = -1;  // its x is rewritten below
     complete_.clear();
     for (Eigen::Index i = 0; i < rows; ++i)
       if (block_missing_[static_cast<std::size_t>(i)] == 0) complete_.push_back(i);
