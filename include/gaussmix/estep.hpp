@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "detail/blocks.hpp"
+#include "detail/exponential.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
 
@@ -175,6 +176,25 @@ Scalar responsibility_log_cutoff(Eigen::Index K) {
                              std::log(static_cast<double>(std::max<Eigen::Index>(K, 1))));
 }
 
+namespace detail {
+// value[i] = max(exp(max(value[i] - top[i], cutoff)) - floor, 0), added to sum[i] (or written to it when
+// `first`): normalise's pass for one column in double, in a function of its own so that the compiler
+// knows the arrays do not overlap and vectorises it.
+inline void exp_column(double* __restrict value, const double* __restrict top, double* __restrict sum,
+                       Eigen::Index rows, double cutoff, double floor, bool first) {
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const double shifted = value[i] - top[i];
+    const double e = exp_normal_range(shifted < cutoff ? cutoff : shifted) - floor;
+    value[i] = e < 0.0 ? 0.0 : e;
+  }
+  if (first) {
+    for (Eigen::Index i = 0; i < rows; ++i) sum[i] = value[i];
+  } else {
+    for (Eigen::Index i = 0; i < rows; ++i) sum[i] += value[i];
+  }
+}
+}  // namespace detail
+
 /// Turns ws.log_prob rows into responsibilities in place (log-sum-exp) and writes log p(x_i) to
 /// ws.log_norm. A row whose density is zero under every component (log p = -inf) gets -inf and
 /// uniform responsibilities; callers treat a non-finite log p as an error.
@@ -207,6 +227,14 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   const Scalar floor = std::exp(cutoff) * (Scalar(1) + Scalar(8) * std::numeric_limits<Scalar>::epsilon());
   for (Eigen::Index k = 0; k < K; ++k) {
     auto column = log_prob.col(k);
+    if constexpr (std::is_same_v<Scalar, double>) {
+      if (all_finite) {
+        // The same with an exp that needs no division (detail::exp_normal_range; its argument is in
+        // [cutoff, 0] here, or NaN). One fused pass; `v < c ? c : v` keeps v when v is NaN, as above.
+        detail::exp_column(column.data(), top.data(), sum.data(), rows, cutoff, floor, k == 0);
+        continue;
+      }
+    }
     column = ((column - top).max(cutoff).exp() - floor).max(Scalar(0));
     if (k == 0)
       sum = column;
