@@ -463,19 +463,22 @@ class BlockedExpectation {
   /// Throws NumericalError if a row has zero density under every component.
   void operator()(const Parameters<Scalar, Dim>& p, SufficientStatistics<Dim>& stats) {
     const int chunks = static_cast<int>(chunk_stats_.size());
-    for (auto& c : chunk_stats_) {
-      c.reset(stats.type, stats.reference);
-    }
+    // Each chunk's sums are zeroed by the thread that fills them: with K d x d moments per chunk
+    // (Full), zeroing and merging them on one thread was most of what kept the second one idle. Only
+    // a reset that allocates runs here, as an exception cannot leave the threads.
+    const Eigen::Index K = stats.reference.rows(), d = stats.reference.cols();
+    for (auto& c : chunk_stats_)
+      if (!c.has_shape(stats.type, K, d)) c.reset(stats.type, stats.reference);
     detail::for_each_chunk(chunks, [&](int c, int thread) {
+      chunk_stats_[c].reset(stats.type, stats.reference);
       run_chunk(p, c, workspaces()[thread], missing_.empty() ? nullptr : &missing_[static_cast<std::size_t>(thread)]);
     });
-    for (int c = 0; c < chunks; ++c) {
+    for (int c = 0; c < chunks; ++c)
       if (bad_row_[c] >= 0)
         throw NumericalError(detail::message("fit: sample ", bad_row_[c],
                                              " has zero density under every component; the data may be too "
                                              "extreme for the Scalar type"));
-      stats += chunk_stats_[c];
-    }
+    merge_chunks(stats);
   }
 
  private:
@@ -506,6 +509,22 @@ class BlockedExpectation {
       missing->accumulate_complete(start, rows, w_, ws, chunk_stats_[c]);
       missing->accumulate(start, w_, chunk_stats_[c]);
     }
+  }
+
+  // stats += every chunk's sums, in chunk order. The Full second moments (K d x d per chunk) are merged
+  // one component per task on the threads: each sum still runs over the chunks in order, so the
+  // result is the same bit for bit as stats += chunk_stats_[c] for c = 0, 1, ...
+  void merge_chunks(SufficientStatistics<Dim>& stats) {
+    const int chunks = static_cast<int>(chunk_stats_.size());
+    const int moments = static_cast<int>(stats.second.size());
+    if (moments < 2 || chunks < 2 || detail::max_threads() < 2) {
+      for (int c = 0; c < chunks; ++c) stats += chunk_stats_[c];
+      return;
+    }
+    detail::for_each_chunk(moments, [&](int k, int) {
+      for (int c = 0; c < chunks; ++c) stats.second[k] += chunk_stats_[c].second[k];
+    });
+    for (int c = 0; c < chunks; ++c) stats.add_all_but_second(chunk_stats_[c]);
   }
 
   // A labelled row keeps only its component's term: normalise() then gives exactly r = one-hot (the

@@ -46,15 +46,29 @@ struct SufficientStatistics {
     total_weight = 0;
   }
 
+  /// Whether reset(covariance_type, reference of K x d) would keep every allocation.
+  bool has_shape(CovarianceType covariance_type, Eigen::Index K, Eigen::Index d) const {
+    const bool dense = covariance_type == CovarianceType::Full || covariance_type == CovarianceType::Tied;
+    const std::size_t matrices = dense ? (covariance_type == CovarianceType::Full ? K : 1) : 0;
+    return reference.rows() == K && reference.cols() == d && weight.size() == K && first.rows() == K &&
+           second.size() == matrices && (matrices == 0 || second[0].rows() == d) &&
+           second_diagonal.rows() == (dense ? 0 : K);
+  }
+
   /// Adds the sums of `other`, which must share the reference points (e.g. another block or thread).
   SufficientStatistics& operator+=(const SufficientStatistics& other) {
+    add_all_but_second(other);
+    for (std::size_t k = 0; k < second.size(); ++k) second[k] += other.second[k];
+    return *this;
+  }
+
+  /// operator+= without the dense second moments (`second`), for callers that merge those themselves.
+  void add_all_but_second(const SufficientStatistics& other) {
     weight += other.weight;
     first += other.first;
-    for (std::size_t k = 0; k < second.size(); ++k) second[k] += other.second[k];
     second_diagonal += other.second_diagonal;
     log_likelihood += other.log_likelihood;
     total_weight += other.total_weight;
-    return *this;
   }
 
   /// Re-expresses the moments about new reference points c' (K x d), exactly in real arithmetic:
