@@ -15,13 +15,16 @@ iters=${4:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 out=$(mktemp)
-echo "load before: $(cat /proc/loadavg)"
+coretype=$(/usr/bin/python3 "$here/openblas_coretype.py")
+echo "load before: $(cat /proc/loadavg); OpenBLAS core type forced for scikit-learn: ${coretype:-none}"
 for w in b d; do
   for prior in dp dirichlet; do
     echo "$w $prior $("$bin" "$data/$w.bin" --reps "$reps" --iters "$iters" --prior "$prior" | sed 's/^RESULT //')" >>"$out"
     # As run_benchmarks.py: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some machines) force a slower
-    # OpenBLAS kernel; unset for scikit-learn's command.
-    echo "$w $prior $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$here/bench_sklearn_bayesian.py" "$data/$w.bin" --reps "$reps" \
+    # OpenBLAS kernel; unset for scikit-learn's command, unless OpenBLAS falls back to a generic kernel
+    # on this CPU (openblas_coretype.py), where the right one is forced.
+    echo "$w $prior $(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${coretype:+OPENBLAS_CORETYPE=$coretype} \
+      /usr/bin/python3 "$here/bench_sklearn_bayesian.py" "$data/$w.bin" --reps "$reps" \
       --iters "$iters" --prior "$prior" | sed 's/^RESULT //')" >>"$out"
   done
 done

@@ -27,10 +27,22 @@ import sys
 import time
 import warnings
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from openblas_coretype import peer_openblas_coretype  # noqa: E402
+
+# numpy's OpenBLAS reads OPENBLAS_CORETYPE when it loads. Where OpenBLAS falls back to a generic kernel
+# on this CPU, scikit-learn would be timed with it: restart once with the right one forced, as
+# run_benchmarks.py does for its peers (and without a forced kernel left set in the environment).
+if "GAUSSMIX_BENCH_CORETYPE" not in os.environ:
+    _forced = peer_openblas_coretype()[0] or ""
+    _env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    _env["GAUSSMIX_BENCH_CORETYPE"] = _forced or "none"
+    if _forced:
+        _env["OPENBLAS_CORETYPE"] = _forced
+    os.execve(sys.executable, [sys.executable] + sys.argv, _env)
+
+import numpy as np  # noqa: E402
 from bench_sklearn import read_workload  # noqa: E402  (the one reader of the workload format)
 
 import gaussmix  # noqa: E402
@@ -84,6 +96,7 @@ def main():
         f"gaussmix {gaussmix.__version__} (OpenMP: {gaussmix._core.openmp}) vs scikit-learn {sklearn_version}, "
         f"{args.threads} thread(s), median of {args.reps}, {args.iters} EM iterations per fit"
         + (f", calls under {args.min_time:g} s repeated and averaged" if args.min_time > 0 else "")
+        + f", OpenBLAS core type forced: {os.environ.get('GAUSSMIX_BENCH_CORETYPE', 'none')}"
         + (f", first {args.rows} rows" if args.rows else ""),
         "",
         "| workload | N | d | K | cov | fit gaussmix | fit sklearn | ratio | predict gaussmix | predict sklearn "

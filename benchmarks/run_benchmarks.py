@@ -14,13 +14,12 @@ import json
 import os
 import platform
 import re
-import shutil
-import statistics
 import subprocess
 import sys
 import time
 
 import time_to_solution as tts
+from openblas_coretype import peer_openblas_coretype
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -45,37 +44,6 @@ def flops_per_iteration(n, d, k, cov):
     """Work model of one EM iteration: per component 4 N d^2 for full (E-step product with the
     d x d precision factor ~2 N d^2, M-step second moments ~2 N d^2), 8 N d K for diagonal."""
     return k * 4.0 * n * d * d if cov == "full" else 8.0 * n * d * k
-
-
-# OpenBLAS 0.3.21 does not recognise every CPU: on an unknown one it falls back to a generic SSE3
-# kernel ("Prescott"), several times slower, and numpy, scipy and Armadillo would be timed with it.
-GENERIC_OPENBLAS_KERNELS = {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai",
-                            "coppermine", "northwood", "banias", "generic"}
-
-
-def peer_openblas_coretype():
-    """(core type to force for the peers or None, the kernel OpenBLAS detects, why)."""
-    if os.environ.get("BENCH_OPENBLAS_CORETYPE"):
-        return os.environ["BENCH_OPENBLAS_CORETYPE"], None, "BENCH_OPENBLAS_CORETYPE"
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    try:
-        out = subprocess.run(["/usr/bin/python3", "-c", "import numpy, threadpoolctl; print(next((i['architecture'] "
-                              "for i in threadpoolctl.threadpool_info() if i.get('internal_api') == 'openblas'), ''))"],
-                             env=env, capture_output=True, text=True, timeout=120).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None, None, "numpy not available"
-    flags = set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set(next((l for l in f if l.startswith("flags")), "").split())
-    except OSError:
-        pass
-    if out.lower() in GENERIC_OPENBLAS_KERNELS:
-        if "avx512f" in flags:
-            return "SkylakeX", out, f"OpenBLAS detects {out} (generic) on this CPU; it has AVX-512"
-        if "avx2" in flags:
-            return "Haswell", out, f"OpenBLAS detects {out} (generic) on this CPU; it has AVX2"
-    return None, out, "OpenBLAS's own detection"
 
 
 PEER_CORETYPE = [None]  # set by main(): the OPENBLAS_CORETYPE of the peers' commands, or None
