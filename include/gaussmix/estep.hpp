@@ -230,7 +230,7 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
     if constexpr (std::is_same_v<Scalar, double>) {
       if (all_finite) {
         // The same with an exp that needs no division (detail::exp_normal_range; its argument is in
-        // [cutoff, 0] here, or NaN). One fused pass; `v < c ? c : v` keeps v when v is NaN, as above.
+        // [cutoff, 0] here, or NaN); `v < c ? c : v` keeps v when v is NaN, as max() above does.
         detail::exp_column(column.data(), top.data(), sum.data(), rows, cutoff, floor, k == 0);
         continue;
       }
