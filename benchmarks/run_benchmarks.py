@@ -121,6 +121,32 @@ def load_average():
         return (float("nan"),) * 3
 
 
+def cpu_snapshot():
+    """(CPU-seconds the whole machine spent busy, steal seconds, CPU-seconds of this script and its
+    finished children, wall time): the difference of two snapshots is what other processes used."""
+    import resource
+    busy = steal = float("nan")
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+        tick = os.sysconf("SC_CLK_TCK")
+        # user nice system idle iowait irq softirq steal ...: busy = user + nice + system + irq + softirq
+        busy = (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / tick
+        steal = fields[7] / tick if len(fields) > 7 else 0.0
+    except (OSError, ValueError, IndexError):
+        pass
+    own = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for field in ("ru_utime", "ru_stime"))
+    return busy, steal, own, time.time()
+
+
+def other_cpu(start, end):
+    """(CPU-seconds used by other processes, steal seconds, wall seconds) between two cpu_snapshot()s."""
+    if not start or not end:
+        return None
+    return (end[0] - start[0]) - (end[2] - start[2]), end[1] - start[1], end[3] - start[3]
+
+
 def command_output(cmd):
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
@@ -324,6 +350,7 @@ def main():
     else:
         meta = {
             "load_start": load_average(),
+            "cpu_start": cpu_snapshot(),
             "info": machine_info(),
             "headers": include_hash(),
             "headers_before_build": args.include_hash_before_build,
@@ -484,6 +511,7 @@ def main():
 
     if not args.report_only:
         meta["load_end"] = load_average()
+        meta["cpu_end"] = cpu_snapshot()
         meta["elapsed"] = time.time() - meta["started"]
         meta["finished"] = time.time()
         with open(results_path, "w") as f:
@@ -553,9 +581,16 @@ def main():
               f"(include/ content hash `{m.get('headers')}`, load average {m['load_start'][0]:.2f} at its start), "
               "and is shown again here.")
             w("")
-    if max(load_start[0], load_end[0]) > 0.5 * cores:
+    # The load average at the end includes the benchmarks' own (2-thread runs load both cores), so
+    # what others did is measured from the CPU time: the machine's busy time minus this run's.
+    others = other_cpu(meta.get("cpu_start"), meta.get("cpu_end"))
+    others_busy = others is not None and (others[0] > 0.05 * others[2] or others[1] > 0.05 * others[2])
+    if load_start[0] > 0.5 * cores or others_busy or (others is None and load_end[0] > 0.5 * cores):
         w(f"> **Warning.** The machine was busy (load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} "
-          f"at the end, on {cores} cores): the times below are noisy and the ratios only indicative.")
+          f"at the end, on {cores} cores"
+          + (f"; other processes used {others[0]:.0f} CPU-s and the hypervisor took {others[1]:.0f} s (steal) "
+             f"during the {others[2] / 60:.1f} minutes" if others else "")
+          + "): the times below are noisy and the ratios only indicative.")
         w("")
     if headers_changed:
         w("> **Warning.** include/ changed while the drivers were being built: they may mix two states of the "
@@ -588,7 +623,12 @@ def main():
     else:
         peer_env = "unset for the scikit-learn, Armadillo, OpenCV and OpenBLAS commands (OpenBLAS picks its kernel)"
     w(f"| Environment | {env_desc}; {peer_env} |")
-    w(f"| Load average | {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end |")
+    w(f"| Load average | {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end (the end includes the "
+      "benchmarks' own load) |")
+    if others:
+        w(f"| Other processes | {others[0]:.1f} CPU-s ({100 * others[0] / others[2]:.1f} % of one core) and "
+          f"{others[1]:.1f} s of steal time over the {others[2] / 60:.1f} minutes of measurements: the machine "
+          "minus this run's own CPU time (its processes and theirs), from /proc/stat |")
     w("")
     w("## Command")
     w("")
