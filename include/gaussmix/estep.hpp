@@ -34,10 +34,10 @@ struct EStepWorkspace {
   Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
-  Table moment_first;                      ///< K x d: R^T x' (diagonal statistics in product form)
-  Table moment_second;                     ///< K x d: R^T x'^2 (the same)
-  /// Rows of diff and scaled that hold x - centre and its square, left by the product-form density for
-  /// the statistics of the same block (accumulate_diagonal_product); -1 when they hold anything else.
+  Table centred_pair;                      ///< rows x 2d: [x' x'^2], x' = x - centre (product form)
+  Table moments;                           ///< K x 2d: R^T [x' x'^2] (diagonal statistics in product form)
+  /// Rows of centred_pair that hold the block's [x' x'^2], left by the product-form density for the
+  /// statistics of the same block (accumulate_diagonal_product); -1 when they are stale.
   Eigen::Index centred_rows = -1;
   Eigen::Matrix<Scalar, 1, Dim> centre;  ///< the block mean those rows are centred on
 
@@ -67,8 +67,9 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   const auto& inverse_sd = p.covariances.inverse_standard_deviations();  // K x d or K x 1
   const auto x = ws.x.topRows(rows);
   const Eigen::Matrix<Scalar, 1, Dim> r = x.colwise().mean();
-  auto diff = ws.diff.topRows(rows);
-  auto squared = ws.scaled.topRows(rows);
+  if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
+  auto diff = ws.centred_pair.topLeftCorner(rows, d);
+  auto squared = ws.centred_pair.block(0, d, rows, d);
   diff.noalias() = x.rowwise() - r;
   squared = diff.array().square();
   ws.precision.resize(K, d);
@@ -269,15 +270,15 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   const int K = stats.n_components();
   const auto x = ws.x.topRows(rows);
   const Eigen::Index d = x.cols();
-  auto diff = ws.diff.topRows(rows);
-  auto squared = ws.scaled.topRows(rows);
-  // The density of this block (product form) left x' and x'^2 about the same mean: the same values.
+  // The density of this block (product form) left [x' x'^2] about the same mean: the same values.
   if (ws.centred_rows != rows) {
+    if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
     ws.centre = x.colwise().mean();
-    diff.noalias() = x.rowwise() - ws.centre;
-    squared = diff.array().square();
+    ws.centred_pair.topLeftCorner(rows, d).noalias() = x.rowwise() - ws.centre;
+    ws.centred_pair.block(0, d, rows, d) = ws.centred_pair.topLeftCorner(rows, d).array().square();
   }
   ws.centred_rows = -1;
+  const auto pair = ws.centred_pair.topRows(rows);
   const auto& r = ws.centre;
   // Unweighted rows use the responsibilities in place; weighted ones a scaled copy.
   if (w) {
@@ -285,19 +286,24 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
     ws.quadratic.topRows(rows) = ws.log_prob.topRows(rows).array().colwise() * w->segment(start, rows).array();
   }
   const auto resp = (w ? ws.quadratic : ws.log_prob).topRows(rows);
-  // Two products rather than one of [x' x'^2]: Eigen's packed right-hand side of that one outgrows
-  // its stack limit (128 KiB) and is allocated, and page-faulted, at every call.
-  ws.moment_first.resize(K, d);
-  ws.moment_second.resize(K, d);
-  ws.moment_first.noalias() = resp.transpose() * diff;
-  ws.moment_second.noalias() = resp.transpose() * squared;
+  // One product with [x' x'^2], so R is packed once, in slices of rows whose packed [x' x'^2] stays
+  // within Eigen's stack limit (128 KiB): a larger one is allocated, and page-faulted, at every call.
+  const Eigen::Index slice = std::max<Eigen::Index>(8, 131072 / static_cast<Eigen::Index>(2 * d * sizeof(double)));
+  ws.moments.resize(K, 2 * d);
+  for (Eigen::Index first = 0; first < rows; first += slice) {
+    const Eigen::Index n = std::min(slice, rows - first);
+    if (first == 0)
+      ws.moments.noalias() = resp.middleRows(first, n).transpose() * pair.middleRows(first, n);
+    else
+      ws.moments.noalias() += resp.middleRows(first, n).transpose() * pair.middleRows(first, n);
+  }
   for (int k = 0; k < K; ++k) {
     const auto weighted = resp.col(k);
     const double n = weighted.sum();
     stats.weight(k) += n;
     for (Eigen::Index j = 0; j < d; ++j) {
       const double c = stats.reference(k, j) - r(j);
-      const double a = ws.moment_first(k, j), b = ws.moment_second(k, j);
+      const double a = ws.moments(k, j), b = ws.moments(k, d + j);
       const double second = b - 2 * c * a + c * c * n;
       if (second * 256 >= b + 2 * std::abs(c * a) + c * c * n) {  // false for NaN too
         stats.first(k, j) += a - c * n;
