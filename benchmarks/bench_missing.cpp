@@ -28,15 +28,6 @@
 #include <omp.h>
 #endif
 
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const Eigen::Index N = argc > 1 ? std::atol(argv[1]) : 40000;
   const Eigen::Index d = argc > 2 ? std::atol(argv[2]) : 16;
@@ -94,8 +85,8 @@ int main(int argc, char** argv) {
     bound_complete = iteration(X, complete, complete_cpu);
     bound_holes = iteration(holes, with_holes, with_holes_cpu);
   }
-  const double a = median(complete), b = median(with_holes);
-  const double a_cpu = median(complete_cpu), b_cpu = median(with_holes_cpu);
+  const double a = bench::median(complete), b = bench::median(with_holes);
+  const double a_cpu = bench::median(complete_cpu), b_cpu = bench::median(with_holes_cpu);
   std::printf("N = %ld, d = %ld, K = %d, %.1f%% of entries missing (%ld), %.1f%% of rows incomplete\n",
               static_cast<long>(N), static_cast<long>(d), K, 100.0 * missing / (N * d), static_cast<long>(missing),
               100.0 * incomplete / N);
