@@ -95,22 +95,26 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   Scalar* best_size = ws.weighted.data();
   for (int k = 0; k < K; ++k) {
     ws.constant(k) = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
-    log_prob.col(k) =
-        (ws.constant(k) - Scalar(0.5) * ws.mean_term(k)) + (log_prob.col(k) - Scalar(0.5) * quadratic.col(k)).array();
-    const Scalar* value = log_prob.col(k).data();
+    const Scalar shift = ws.constant(k) - Scalar(0.5) * ws.mean_term(k);
+    Scalar* value = log_prob.col(k).data();
     const Scalar* q = quadratic.col(k).data();
     const Scalar m = ws.mean_term(k);
+    // value = constant - (q - 2 s + m) / 2 and the scan in one pass over the column.
     if (k == 0) {
       for (Eigen::Index i = 0; i < rows; ++i) {
-        best[i] = value[i];
+        const Scalar v = shift + (value[i] - Scalar(0.5) * q[i]);
+        value[i] = v;
+        best[i] = v;
         best_size[i] = q[i] + m;
       }
       continue;
     }
     for (Eigen::Index i = 0; i < rows; ++i) {
-      const bool better = value[i] > best[i];
+      const Scalar v = shift + (value[i] - Scalar(0.5) * q[i]);
+      value[i] = v;
+      const bool better = v > best[i];
       best_size[i] = better ? q[i] + m : best_size[i];
-      best[i] = better ? value[i] : best[i];
+      best[i] = better ? v : best[i];
     }
   }
   const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
