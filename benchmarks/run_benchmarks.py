@@ -396,17 +396,17 @@ def main():
         return runner.run(label or f"gaussmix {name} T={threads} {' '.join(extra)}", cmd, threads,
                           unset_openblas=False, wrap_time=wrap_time)
 
-    def sklearn(name, threads, rows=0, wrap_time=False, r=None):
+    def sklearn(name, threads, rows=0, wrap_time=False, r=None, label=None):
         cmd = ["/usr/bin/python3", os.path.join(HERE, "bench_sklearn.py"), data_path(build, name), "--iters",
                str(ITERS), "--reps", str(reps["sklearn"] if r is None else r), "--warmup", str(reps["warmup"])]
         if rows:
             cmd += ["--rows", str(rows)]
-        return runner.run(f"sklearn {name} T={threads}", cmd, threads, wrap_time=wrap_time)
+        return runner.run(label or f"sklearn {name} T={threads}", cmd, threads, wrap_time=wrap_time)
 
-    def armadillo(name, threads, wrap_time=False, r=None):
+    def armadillo(name, threads, wrap_time=False, r=None, label=None):
         cmd = [exe("bench_armadillo"), data_path(build, name), "--iters", str(ITERS), "--threads", str(threads),
                "--reps", str(reps["armadillo"] if r is None else r), "--warmup", str(reps["warmup"])]
-        return runner.run(f"armadillo {name} T={threads}", cmd, threads, wrap_time=wrap_time)
+        return runner.run(label or f"armadillo {name} T={threads}", cmd, threads, wrap_time=wrap_time)
 
     def opencv(name, rows=0):
         cmd = [exe("bench_opencv"), data_path(build, name), "--iters", str(ITERS), "--threads", "1", "--reps",
@@ -464,10 +464,11 @@ def main():
             "gaussmix load only": runner.run("memory gaussmix load", [exe("bench_gaussmix"), data_path(build, "a"), "--mode", "load"], 1, unset_openblas=False, wrap_time=True),
             "gaussmix": gaussmix("a", 1, label="memory gaussmix a", wrap_time=True, r=1),
             "gaussmix Dim=2": gaussmix("a", 1, ["--dim", "fixed"], label="memory gaussmix a Dim=2", wrap_time=True, r=1),
-            "scikit-learn": sklearn("a", 1, wrap_time=True, r=1),
+            # Labels of their own: --report-only looks runs up by label, and these are not the timed ones.
+            "scikit-learn": sklearn("a", 1, wrap_time=True, r=1, label="memory sklearn a"),
         }
         if have_arma:
-            memory["Armadillo"] = armadillo("a", 1, wrap_time=True, r=1)
+            memory["Armadillo"] = armadillo("a", 1, wrap_time=True, r=1, label="memory armadillo a")
 
         # ---- where the time goes: gaussmix's kernels phase by phase, 1 thread ---------------------------
         breakdown = {}
@@ -581,11 +582,13 @@ def main():
               f"(include/ content hash `{m.get('headers')}`, load average {m['load_start'][0]:.2f} at its start), "
               "and is shown again here.")
             w("")
-    # The load average at the end includes the benchmarks' own (2-thread runs load both cores), so
-    # what others did is measured from the CPU time: the machine's busy time minus this run's.
+    # The load average at the end includes the benchmarks' own (2-thread runs load both cores), and the
+    # one at the start the decay of whatever ran in the minutes before; so what others did while this
+    # ran is measured from the CPU time: the machine's busy time minus this run's.
     others = other_cpu(meta.get("cpu_start"), meta.get("cpu_end"))
     others_busy = others is not None and (others[0] > 0.05 * others[2] or others[1] > 0.05 * others[2])
-    if load_start[0] > 0.5 * cores or others_busy or (others is None and load_end[0] > 0.5 * cores):
+    # Without that measurement (an older results.json), the load averages are all there is.
+    if others_busy or (others is None and max(load_start[0], load_end[0]) > 0.5 * cores):
         w(f"> **Warning.** The machine was busy (load average {load_start[0]:.1f} at the start, {load_end[0]:.1f} "
           f"at the end, on {cores} cores"
           + (f"; other processes used {others[0]:.0f} CPU-s and the hypervisor took {others[1]:.0f} s (steal) "
