@@ -52,6 +52,20 @@ struct EStepWorkspace {
 /// diagonal_log_prob_product): two matrix products per block instead of K passes over it.
 constexpr int diagonal_product_min_components = 8;
 
+/// The product form's centred block: ws.centre = the mean of the first `rows` rows of ws.x and
+/// ws.centred_pair(0:rows) = [x' x'^2] with x' = x - centre; marks them valid (ws.centred_rows).
+template <typename Scalar, int Dim>
+void centre_block(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
+  const Eigen::Index d = ws.x.cols();
+  if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
+  const auto x = ws.x.topRows(rows);
+  ws.centre = x.colwise().mean();
+  auto diff = ws.centred_pair.topLeftCorner(rows, d);
+  diff.noalias() = x.rowwise() - ws.centre;
+  ws.centred_pair.block(0, d, rows, d) = diff.array().square();
+  ws.centred_rows = rows;
+}
+
 /// Diagonal and Spherical: ws.log_prob(0:rows, k) = log pi_k + log N(x_i | k) as in weighted_log_prob,
 /// from sum_j p_kj (x_ij - mu_kj)^2 = sum_j p_kj x'_ij^2 - 2 sum_j p_kj mu'_kj x'_ij + sum_j p_kj mu'_kj^2
 /// with x' = x - r, mu' = mu - r about the block's mean r: the first two sums are matrix products
@@ -66,12 +80,10 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   const Scalar log_2pi_term = Scalar(-0.5 * d * 1.8378770664093454835606594728112);
   const auto& inverse_sd = p.covariances.inverse_standard_deviations();  // K x d or K x 1
   const auto x = ws.x.topRows(rows);
-  const Eigen::Matrix<Scalar, 1, Dim> r = x.colwise().mean();
-  if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
-  auto diff = ws.centred_pair.topLeftCorner(rows, d);
-  auto squared = ws.centred_pair.block(0, d, rows, d);
-  diff.noalias() = x.rowwise() - r;
-  squared = diff.array().square();
+  centre_block(rows, ws);
+  const auto& r = ws.centre;
+  const auto diff = ws.centred_pair.topLeftCorner(rows, d);
+  const auto squared = ws.centred_pair.block(0, d, rows, d);
   ws.precision.resize(K, d);
   if (inverse_sd.cols() == 1)
     ws.precision = inverse_sd.col(0).array().square().matrix().replicate(1, d);
@@ -85,8 +97,6 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   quadratic.noalias() = squared * ws.precision.transpose();
   log_prob.noalias() = diff * ws.shifted.transpose();
   ws.constant.resize(K);
-  ws.centre = r;
-  ws.centred_rows = rows;
   // Each row's floor, from its best entry (the first on ties): column by column while the column is
   // in cache, since the tables are column-major (a row scan strides by the block height). ws.log_norm
   // and ws.weighted are free until normalise(): the best value and the best entry's quadratic +
@@ -275,12 +285,7 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   const auto x = ws.x.topRows(rows);
   const Eigen::Index d = x.cols();
   // The density of this block (product form) left [x' x'^2] about the same mean: the same values.
-  if (ws.centred_rows != rows) {
-    if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
-    ws.centre = x.colwise().mean();
-    ws.centred_pair.topLeftCorner(rows, d).noalias() = x.rowwise() - ws.centre;
-    ws.centred_pair.block(0, d, rows, d) = ws.centred_pair.topLeftCorner(rows, d).array().square();
-  }
+  if (ws.centred_rows != rows) centre_block(rows, ws);
   ws.centred_rows = -1;
   const auto pair = ws.centred_pair.topRows(rows);
   const auto& r = ws.centre;
@@ -349,7 +354,6 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       return;
     }
   }
-  ws.centred_rows = -1;  // diff and scaled are scratch below
   for (int k = 0; k < K; ++k) {
     if (w)
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());

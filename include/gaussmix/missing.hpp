@@ -49,7 +49,7 @@ class MissingRows {
       weighted_log_prob(p, rows, ws);
       return 0;
     }
-    ws.centred_rows = -1;  // ws.x changes below and ws.diff is not the product form's any more
+    ws.centred_rows = -1;  // ws.x changes below: a centred block of it would be stale
     const Eigen::Index d = ws.x.cols();
     const int K = p.n_components();
     prepare(p);
