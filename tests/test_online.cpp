@@ -188,6 +188,47 @@ TEST_CASE("shift_reference moves second moments to new reference points exactly"
   });
 }
 
+TEST_CASE("SufficientStatistics: has_shape matches reset's allocations; add_all_but_second leaves the dense moments",
+          "[online]") {
+  const Eigen::MatrixXd reference = Eigen::MatrixXd::Random(3, 2);
+  gaussmix::SufficientStatistics<Eigen::Dynamic> full, diagonal;
+  full.reset(CovarianceType::Full, reference);
+  diagonal.reset(CovarianceType::Diagonal, reference);
+  CHECK(full.has_shape(CovarianceType::Full, 3, 2));
+  CHECK_FALSE(full.has_shape(CovarianceType::Full, 4, 2));
+  CHECK_FALSE(full.has_shape(CovarianceType::Full, 3, 3));
+  CHECK_FALSE(full.has_shape(CovarianceType::Tied, 3, 2));
+  CHECK_FALSE(full.has_shape(CovarianceType::Diagonal, 3, 2));
+  CHECK(diagonal.has_shape(CovarianceType::Diagonal, 3, 2));
+  CHECK(diagonal.has_shape(CovarianceType::Spherical, 3, 2));  // the same arrays
+  CHECK_FALSE(diagonal.has_shape(CovarianceType::Full, 3, 2));
+
+  // Two filled sums: += adds everything, add_all_but_second all but `second`.
+  auto filled = [&](double seed) {
+    gaussmix::SufficientStatistics<Eigen::Dynamic> s;
+    s.reset(CovarianceType::Full, reference);
+    s.weight.setConstant(seed);
+    s.first.setConstant(2 * seed);
+    for (auto& m : s.second) m.setConstant(3 * seed);
+    s.log_likelihood = 4 * seed;
+    s.total_weight = 5 * seed;
+    return s;
+  };
+  const auto a = filled(1), b = filled(10);
+  auto partial = a, whole = a;
+  partial.add_all_but_second(b);
+  whole += b;
+  CHECK(partial.weight == whole.weight);
+  CHECK(partial.first == whole.first);
+  CHECK(partial.log_likelihood == whole.log_likelihood);
+  CHECK(partial.total_weight == whole.total_weight);
+  CHECK(whole.weight.isConstant(11.0));
+  for (std::size_t k = 0; k < a.second.size(); ++k) {
+    CHECK(partial.second[k] == a.second[k]);
+    CHECK(whole.second[k].isConstant(33.0));
+  }
+}
+
 TEST_CASE("partial_fit's running statistics and parameters equal numpy's stepwise EM", "[online]") {
   for (const std::string name : {"full", "diag", "spherical", "tied"}) {
     INFO(name);
