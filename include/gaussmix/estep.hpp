@@ -10,6 +10,8 @@
 
 #include "detail/blocks.hpp"
 #include "detail/exponential.hpp"
+#include "detail/triangular_row_norms.hpp"
+#include "detail/weighted_gram.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
 
@@ -23,7 +25,9 @@ struct EStepWorkspace {
   using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;              ///< rows x 1
 
   ///@{
-  Block x, diff, scaled;  ///< rows x d
+  /// rows x d; diff and scaled have their rows padded to whole SIMD packets (padded_rows), for the
+  /// statistics kernel (detail::WeightedGram).
+  Block x, diff, scaled;
   ///@}
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
@@ -40,12 +44,16 @@ struct EStepWorkspace {
   /// statistics of the same block (accumulate_diagonal_product); -1 when they are stale.
   Eigen::Index centred_rows = -1;
   Eigen::Matrix<Scalar, 1, Dim> centre;  ///< the block mean those rows are centred on
+  Column kernel_scratch;                 ///< the full-covariance density kernel's mean, tile and panels
+
+  /// `rows` rounded up to a multiple of 16, which is a whole number of packets for every SIMD width.
+  static Eigen::Index padded_rows(Eigen::Index rows) { return (rows + 15) / 16 * 16; }
 
   /// For blocks of detail::block_rows(d) rows, d features, K components.
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
   /// For blocks of up to `rows` rows, d features, K components.
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
-      : x(rows, d), diff(rows, d), scaled(rows, d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
+      : x(rows, d), diff(padded_rows(rows), d), scaled(padded_rows(rows), d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
 };
 
 /// From this many components on, Diagonal and Spherical densities are taken in product form (see
@@ -174,6 +182,24 @@ void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, ESte
     return;
   }
   const Scalar log_2pi_term = Scalar(-0.5 * p.n_features() * 1.8378770664093454835606594728112);
+  const Eigen::Index d = p.n_features();
+  if ((type == CovarianceType::Full || type == CovarianceType::Tied) && d > Covariances<Scalar, Dim>::small_dimension) {
+    // The register-tiled kernel: no n x d product written and read back, no packing of the block.
+    using Kernel = detail::TriangularRowNorms<Scalar>;
+    const Eigen::Index need = d + Kernel::scratch_size(d);
+    if (ws.kernel_scratch.size() < need) ws.kernel_scratch.resize(need);
+    Scalar* mean = ws.kernel_scratch.data();
+    for (int k = 0; k < K; ++k) {
+      const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
+      Eigen::Map<Eigen::Matrix<Scalar, 1, Eigen::Dynamic>>(mean, d) = p.means.row(k);
+      const auto& factor = p.covariances.precision_factor(k);
+      auto out = ws.log_prob.col(k).head(rows);
+      Kernel::run(ws.x.data(), ws.x.outerStride(), rows, d, mean, factor.data(), factor.outerStride(), out.data(),
+                  mean + d);
+      out.array() = constant - Scalar(0.5) * out.array();
+    }
+    return;
+  }
   for (int k = 0; k < K; ++k) {
     const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
@@ -384,6 +410,26 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       }
       continue;
     }
+    if (dense && d > Covariances<Scalar, Dim>::small_dimension) {
+      auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
+      // D = x - c_k and Q = diag(w r_k) D, padded with zero rows to whole packets, then the lower
+      // triangle of Q^T D by the register-tiled kernel: it reads both in place, with no packing.
+      using Gram = detail::WeightedGram<Scalar>;
+      const Eigen::Index padded = Gram::padded_rows(rows);
+      for (Eigen::Index j = 0; j < d; ++j) {
+        auto dj = ws.diff.col(j).head(rows).array();
+        auto qj = ws.scaled.col(j).head(rows).array();
+        dj = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
+        qj = dj * weighted.array();
+        stats.first(k, j) += static_cast<double>(qj.sum());
+      }
+      if (padded > rows) {
+        ws.diff.middleRows(rows, padded - rows).setZero();
+        ws.scaled.middleRows(rows, padded - rows).setZero();
+      }
+      Gram::run(ws.scaled.data(), ws.diff.data(), ws.diff.outerStride(), padded, d, target.data(), target.outerStride());
+      continue;
+    }
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
     if (!dense) {
       for (Eigen::Index j = 0; j < d; ++j) {
@@ -405,16 +451,6 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
           target(a, b) += (t.template cast<double>() * diff.col(b).array().template cast<double>()).sum();
       }
       continue;
-    }
-    stats.first.row(k) += (weighted.transpose() * diff).template cast<double>();
-    // Symmetric rank-k update of the lower triangle: half the flops of a general product.
-    ws.scaled.topRows(rows) = diff.array().colwise() * weighted.array().sqrt();
-    if constexpr (std::is_same_v<Scalar, double>) {
-      target.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
-    } else {
-      ws.second.setZero();
-      ws.second.template selfadjointView<Eigen::Lower>().rankUpdate(ws.scaled.topRows(rows).transpose());
-      target += ws.second.template cast<double>();
     }
   }
 }
