@@ -108,7 +108,68 @@ void check_gram(Eigen::Index rows, Eigen::Index d, std::mt19937& rng) {
   CHECK(upper_untouched);
 }
 
+template <typename Scalar>
+void check_prepare(Eigen::Index rows, Eigen::Index d, std::mt19937& rng) {
+  using Kernel = gaussmix::detail::WeightedGram<Scalar>;
+  const Eigen::Index padded = Kernel::padded_rows(rows);
+  const Eigen::Index ldx = rows + 2, ld = padded + 1;
+  // Offset data: x - c must be formed first, or the sums lose the digits the test asks for.
+  const Block<Scalar> x = random_block<Scalar>(ldx, d, rng, 1000.0);
+  Eigen::MatrixXd c(2, d);  // the kernel reads row 1 of a 2 x d table (a stride of 2)
+  for (Eigen::Index j = 0; j < d; ++j) {
+    c(0, j) = std::numeric_limits<double>::quiet_NaN();
+    c(1, j) = static_cast<double>(static_cast<Scalar>(1000.0 + 0.1 * static_cast<double>(j)));
+  }
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<Scalar> root(static_cast<std::size_t>(rows));
+  for (auto& v : root) v = static_cast<Scalar>(std::sqrt(uniform(rng)));
+  Block<Scalar> Q = Block<Scalar>::Constant(ld, d, std::numeric_limits<Scalar>::quiet_NaN());
+  Eigen::MatrixXd first = Eigen::MatrixXd::Zero(2, d);
+  first.row(0).setConstant(-3);
+  Kernel::prepare(x.data(), ldx, rows, d, c.data() + 1, 2, root.data(), Q.data(), ld, first.data() + 1, 2);
+  Eigen::MatrixXd S = Eigen::MatrixXd::Zero(d, d);
+  Kernel::run(Q.data(), Q.data(), ld, padded, d, S.data(), d);
+
+  BlockL centred(rows, d);
+  for (Eigen::Index j = 0; j < d; ++j)
+    for (Eigen::Index i = 0; i < rows; ++i)
+      centred(i, j) = (static_cast<long double>(x(i, j)) - c(1, j)) * static_cast<long double>(root[i]);
+  const BlockL exact_second = centred.transpose() * centred;
+  const double eps = static_cast<double>(std::numeric_limits<Scalar>::epsilon());
+  bool padding_zero = true;
+  for (Eigen::Index j = 0; j < d; ++j)
+    for (Eigen::Index i = rows; i < padded; ++i) padding_zero = padding_zero && Q(i, j) == Scalar(0);
+  CHECK(padding_zero);
+  CHECK((first.row(0).array() == -3.0).all());  // only the given row is touched
+  double worst = 0;
+  for (Eigen::Index j = 0; j < d; ++j) {
+    long double exact_first = 0, scale_first = 0;
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      exact_first += centred(i, j) * static_cast<long double>(root[i]);
+      scale_first += std::abs(centred(i, j) * static_cast<long double>(root[i]));
+    }
+    worst = std::max(worst, static_cast<double>(std::abs(first(1, j) - exact_first) /
+                                                (8 * static_cast<long double>(rows) * eps * scale_first + 1e-300L)));
+    for (Eigen::Index b = 0; b <= j; ++b) {
+      const long double scale = (centred.col(j).cwiseAbs().transpose() * centred.col(b).cwiseAbs()).value();
+      worst = std::max(worst, static_cast<double>(std::abs(S(j, b) - exact_second(j, b)) /
+                                                  (8 * static_cast<long double>(rows) * eps * scale + 1e-300L)));
+    }
+  }
+  INFO("rows " << rows << ", d " << d << ", worst error as a fraction of its bound " << worst);
+  CHECK(worst <= 1.0);
+}
+
 }  // namespace
+
+TEST_CASE("WeightedGram::prepare: sqrt(r)(x - c) on offset data, its first moment and Q^T Q", "[kernels]") {
+  std::mt19937 rng(29112026);
+  for (Eigen::Index rows : {1, 7, 16, 17, 100, 257})
+    for (Eigen::Index d : {1, 9, 13, 64}) {
+      check_prepare<double>(rows, d, rng);
+      check_prepare<float>(rows, d, rng);
+    }
+}
 
 TEST_CASE("TriangularRowNorms: ||(x - m) U||^2 row by row, every tile and panel edge", "[kernels]") {
   std::mt19937 rng(20261129);

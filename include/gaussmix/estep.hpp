@@ -412,22 +412,16 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
     }
     if (dense && d > Covariances<Scalar, Dim>::small_dimension) {
       auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
-      // D = x - c_k and Q = diag(w r_k) D, padded with zero rows to whole packets, then the lower
-      // triangle of Q^T D by the register-tiled kernel: it reads both in place, with no packing.
+      // Q = diag(sqrt(w r_k)) (x - c_k), padded with zero rows to whole packets, then the lower
+      // triangle of Q^T Q by the register-tiled kernel: it reads Q in place, with no packing.
       using Gram = detail::WeightedGram<Scalar>;
       const Eigen::Index padded = Gram::padded_rows(rows);
-      for (Eigen::Index j = 0; j < d; ++j) {
-        auto dj = ws.diff.col(j).head(rows).array();
-        auto qj = ws.scaled.col(j).head(rows).array();
-        dj = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
-        qj = dj * weighted.array();
-        stats.first(k, j) += static_cast<double>(qj.sum());
-      }
-      if (padded > rows) {
-        ws.diff.middleRows(rows, padded - rows).setZero();
-        ws.scaled.middleRows(rows, padded - rows).setZero();
-      }
-      Gram::run(ws.scaled.data(), ws.diff.data(), ws.diff.outerStride(), padded, d, target.data(), target.outerStride());
+      weighted = weighted.cwiseSqrt();
+      Gram::prepare(x.data(), ws.x.outerStride(), rows, d, stats.reference.data() + k, stats.reference.outerStride(),
+                    weighted.data(), ws.scaled.data(), ws.scaled.outerStride(), stats.first.data() + k,
+                    stats.first.outerStride());
+      Gram::run(ws.scaled.data(), ws.scaled.data(), ws.scaled.outerStride(), padded, d, target.data(),
+                target.outerStride());
       continue;
     }
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();

@@ -15,6 +15,8 @@
 #define GAUSSMIX_UNROLL
 #endif
 
+#include <Eigen/Core>
+
 namespace gaussmix::detail {
 
 // An empty asm statement that takes v in a vector register: GCC would otherwise fold the load of an
@@ -26,6 +28,20 @@ inline void keep_in_register(Packet& v) {
   if constexpr (sizeof(Packet) >= 16) __asm__("" : "+v"(v));
 #else
   (void)v;
+#endif
+}
+
+// The sum of a packet's lanes (Eigen's predux). GCC 12 warns that AVX-512's half-extraction inside
+// it reads an undefined value: that is the intrinsic's own don't-care operand, not ours.
+template <typename Packet>
+inline typename Eigen::internal::unpacket_traits<Packet>::type sum_lanes(const Packet& v) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+  return Eigen::internal::predux(v);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
 #endif
 }
 

@@ -9,7 +9,8 @@
 namespace gaussmix::detail {
 
 // The second moment of the full-covariance statistics: S(a, b) += sum_i Q(i, a) D(i, b) for a >= b,
-// with Q = diag(r) D, for column-major blocks whose column length is a multiple of the packet size.
+// for column-major blocks whose column length is a multiple of the packet size; the E-step passes
+// D = Q = diag(sqrt r) (X - c), one buffer written once and read by both operands.
 // Each 4 x 6 tile of S is a set of column dot products held in registers over the whole block, then
 // reduced once. A symmetric rank update (Eigen's) first packs both operands, one of them transposed:
 // for the d of mixtures (tens) that packing costs about as much as the arithmetic.
@@ -24,6 +25,37 @@ struct WeightedGram {
 
   /// Rows of a block of `rows` rows once padded to whole packets (the padding rows must hold zeros).
   static Eigen::Index padded_rows(Eigen::Index rows) { return (rows + packet - 1) / packet * packet; }
+
+  /// The operand for one component: Q = diag(root_r) (x - c) for the first `rows` rows of x
+  /// (column-major, leading dimension ldx), with zero rows up to padded_rows(rows) (leading
+  /// dimension ld), so that Q^T Q = sum_i r_i (x_i - c)(x_i - c)^T; adds the first moment
+  /// sum_i r_i (x_i - c) to first[j * first_stride]. One pass over x; root_r needs `rows` entries.
+  static void prepare(const Scalar* x, Eigen::Index ldx, Eigen::Index rows, Eigen::Index d, const double* c,
+                      Eigen::Index c_stride, const Scalar* root_r, Scalar* Q, Eigen::Index ld, double* first,
+                      Eigen::Index first_stride) {
+    using namespace Eigen::internal;
+    const Eigen::Index full = rows / packet * packet, padded = padded_rows(rows);
+    for (Eigen::Index j = 0; j < d; ++j) {
+      const Scalar centre = static_cast<Scalar>(c[j * c_stride]);
+      const Packet centre_packet = pset1<Packet>(centre);
+      const Scalar* xj = x + j * ldx;
+      Scalar* qj = Q + j * ld;
+      Packet sum = pset1<Packet>(Scalar(0));
+      for (Eigen::Index i = 0; i < full; i += packet) {
+        const Packet root = ploadu<Packet>(root_r + i);
+        const Packet qv = pmul(psub(ploadu<Packet>(xj + i), centre_packet), root);
+        pstoreu(qj + i, qv);
+        sum = pmadd(qv, root, sum);
+      }
+      Scalar tail = 0;
+      for (Eigen::Index i = full; i < padded; ++i) {
+        const Scalar qv = i < rows ? (xj[i] - centre) * root_r[i] : Scalar(0);
+        qj[i] = qv;
+        tail += i < rows ? qv * root_r[i] : Scalar(0);
+      }
+      first[j * first_stride] += static_cast<double>(sum_lanes(sum) + tail);
+    }
+  }
 
   /// S(a, b) += sum_{i < rows} Q(i, a) D(i, b) for d > a >= b; rows a multiple of `packet`; Q and D
   /// column-major with leading dimension ld, S column-major (double) with leading dimension lds.
@@ -45,7 +77,6 @@ struct WeightedGram {
           Packet qv[q_cols];
           GAUSSMIX_UNROLL for (int m = 0; m < q_cols; ++m) {
             qv[m] = ploadu<Packet>(q[m] + i);
-            keep_in_register(qv[m]);
           }
           GAUSSMIX_UNROLL for (int n = 0; n < d_cols; ++n) {
             Packet dv = ploadu<Packet>(dc[n] + i);
@@ -53,20 +84,11 @@ struct WeightedGram {
             GAUSSMIX_UNROLL for (int m = 0; m < q_cols; ++m) acc[m][n] = pmadd(qv[m], dv, acc[m][n]);
           }
         }
-        // GCC 12 warns that AVX-512's half-extraction in predux reads an undefined value: it is the
-        // intrinsic's own don't-care operand, not ours.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
         GAUSSMIX_UNROLL for (int m = 0; m < q_cols; ++m)
           GAUSSMIX_UNROLL for (int n = 0; n < d_cols; ++n) {
             const Eigen::Index a = a0 + m, b = b0 + n;
-            if (a < d && b <= a) S[b * lds + a] += static_cast<double>(predux(acc[m][n]));
+            if (a < d && b <= a) S[b * lds + a] += static_cast<double>(sum_lanes(acc[m][n]));
           }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
       }
     }
   }
