@@ -304,9 +304,9 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
 /// The second can cancel when a component's rows lie far from r relative to their spread; an entry
 /// whose terms exceed 2^8 times its value (more than 8 bits lost against the direct sum, whose terms
 /// are all >= 0) is summed directly instead, as the per-component path does.
-template <int Dim>
+template <typename Scalar, int Dim>
 void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
-                                 EStepWorkspace<double, Dim>& ws, SufficientStatistics<Dim>& stats) {
+                                 EStepWorkspace<Scalar, Dim>& ws, SufficientStatistics<Dim>& stats) {
   const int K = stats.n_components();
   const auto x = ws.x.topRows(rows);
   const Eigen::Index d = x.cols();
@@ -318,12 +318,13 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   // Unweighted rows use the responsibilities in place; weighted ones a scaled copy.
   if (w) {
     ws.quadratic.resize(ws.log_prob.rows(), K);
-    ws.quadratic.topRows(rows) = ws.log_prob.topRows(rows).array().colwise() * w->segment(start, rows).array();
+    ws.quadratic.topRows(rows) =
+        ws.log_prob.topRows(rows).array().colwise() * w->segment(start, rows).template cast<Scalar>().array();
   }
   const auto resp = (w ? ws.quadratic : ws.log_prob).topRows(rows);
   // One product with [x' x'^2], so R is packed once, in slices of rows whose packed [x' x'^2] stays
   // within Eigen's stack limit (128 KiB): a larger one is allocated, and page-faulted, at every call.
-  const Eigen::Index slice = std::max<Eigen::Index>(8, 131072 / static_cast<Eigen::Index>(2 * d * sizeof(double)));
+  const Eigen::Index slice = std::max<Eigen::Index>(8, 131072 / static_cast<Eigen::Index>(2 * d * sizeof(Scalar)));
   ws.moments.resize(K, 2 * d);
   for (Eigen::Index first = 0; first < rows; first += slice) {
     const Eigen::Index n = std::min(slice, rows - first);
@@ -332,22 +333,24 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
     else
       ws.moments.noalias() += resp.middleRows(first, n).transpose() * pair.middleRows(first, n);
   }
+  // float keeps 4 bits fewer of its 24 than double of its 53 (bits lost <= 4: 2^4).
+  const double max_loss = std::is_same_v<Scalar, double> ? 256 : 16;
   for (int k = 0; k < K; ++k) {
     const auto weighted = resp.col(k);
-    const double n = weighted.sum();
+    const double n = weighted.template cast<double>().sum();
     stats.weight(k) += n;
     for (Eigen::Index j = 0; j < d; ++j) {
-      const double c = stats.reference(k, j) - r(j);
-      const double a = ws.moments(k, j), b = ws.moments(k, d + j);
+      const double c = stats.reference(k, j) - static_cast<double>(r(j));
+      const double a = static_cast<double>(ws.moments(k, j)), b = static_cast<double>(ws.moments(k, d + j));
       const double second = b - 2 * c * a + c * c * n;
-      if (second * 256 >= b + 2 * std::abs(c * a) + c * c * n) {  // false for NaN too
+      if (second * max_loss >= b + 2 * std::abs(c * a) + c * c * n) {  // false for NaN too
         stats.first(k, j) += a - c * n;
         stats.second_diagonal(k, j) += second;
         continue;
       }
-      const auto centred = x.col(j).array() - stats.reference(k, j);
-      stats.first(k, j) += (weighted.array() * centred).sum();
-      stats.second_diagonal(k, j) += (weighted.array() * centred.square()).sum();
+      const auto centred = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
+      stats.first(k, j) += static_cast<double>((weighted.array() * centred).sum());
+      stats.second_diagonal(k, j) += static_cast<double>((weighted.array() * centred.square()).sum());
     }
   }
 }
@@ -372,10 +375,10 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
   }
   const Eigen::Index d = x.cols();
   const bool dense = stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied;
-  if constexpr (std::is_same_v<Scalar, double>) {
+  {
     // Products pay off unless most responsibilities are 0 (separated clusters: the sparse path below).
     if (!dense && K >= diagonal_product_min_components &&
-        (ws.log_prob.topRows(rows).array() != 0.0).count() * 8 >= rows * K) {
+        (ws.log_prob.topRows(rows).array() != Scalar(0)).count() * 8 >= rows * K) {
       accumulate_diagonal_product(start, rows, w, ws, stats);
       return;
     }
@@ -386,9 +389,11 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
     else
       weighted = ws.log_prob.col(k).head(rows);
     stats.weight(k) += weighted.template cast<double>().sum();
-    if (!dense && std::is_same_v<Scalar, double>) {
+    if (!dense) {
       // Well-separated clusters leave most responsibilities exactly 0 (see normalise): then only the
       // rows that count are visited, so a block costs O(rows d) in all rather than per component.
+      // float: a block's sums in float (vectorised; Eigen does not vectorise a sum cast to double,
+      // which made this 10x slower), added to the double statistics, as the full-covariance kernel does.
       const Eigen::Index nonzero = (weighted.array() != Scalar(0)).count();
       if (nonzero * 8 < rows) {
         for (Eigen::Index i = 0; i < rows; ++i) {
@@ -405,8 +410,8 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       // Two fused reductions per column, straight from x: no n x d difference block to write.
       for (Eigen::Index j = 0; j < d; ++j) {
         const auto centred = x.col(j).array() - static_cast<Scalar>(stats.reference(k, j));
-        stats.first(k, j) += (weighted.array() * centred).sum();
-        stats.second_diagonal(k, j) += (weighted.array() * centred.square()).sum();
+        stats.first(k, j) += static_cast<double>((weighted.array() * centred).sum());
+        stats.second_diagonal(k, j) += static_cast<double>((weighted.array() * centred.square()).sum());
       }
       continue;
     }
@@ -425,15 +430,6 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       continue;
     }
     diff = x.rowwise() - stats.reference.row(k).template cast<Scalar>();
-    if (!dense) {
-      for (Eigen::Index j = 0; j < d; ++j) {
-        auto t = ws.scaled.col(j).head(rows).array();
-        t = weighted.array() * diff.col(j).array();
-        stats.first(k, j) += t.template cast<double>().sum();
-        stats.second_diagonal(k, j) += (t.template cast<double>() * diff.col(j).array().template cast<double>()).sum();
-      }
-      continue;
-    }
     auto& target = stats.second[stats.type == CovarianceType::Full ? k : 0];
     if (d <= Covariances<Scalar, Dim>::small_dimension) {
       // d(d+1)/2 weighted column dot products: cheaper than a rank update's packing for small d.

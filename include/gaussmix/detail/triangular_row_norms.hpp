@@ -18,10 +18,14 @@ template <typename Scalar>
 struct TriangularRowNorms {
   using Packet = typename Eigen::internal::packet_traits<Scalar>::type;
   static constexpr int packet = Eigen::internal::unpacket_traits<Packet>::size;
-  static constexpr int tile_packets = 3;                    ///< rows per tile: 3 packets
-  static constexpr int tile_rows = tile_packets * packet;  ///< 24 doubles with AVX-512
-  /// Columns of U per panel: 3 x 8 accumulators + 3 + 1 operands fit 32 vector registers, 3 x 4 fit 16.
-  static constexpr int panel_cols = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 4;
+  static constexpr bool wide = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32;
+  /// A tile is tile_packets x panel_cols accumulators (+ the tile's row packets + 1 broadcast) in
+  /// registers: 3 x 8 with 32 registers, 3 x 4 with 16. Packets of 16 (float with AVX-512) take 4 x 6:
+  /// 64-row tiles divide the E-step's blocks (256 rows at d = 64), where 48-row tiles left a third of
+  /// the last one empty (20 % slower at d = 64).
+  static constexpr int tile_packets = wide && packet >= 16 ? 4 : 3;
+  static constexpr int tile_rows = tile_packets * packet;
+  static constexpr int panel_cols = wide ? (packet >= 16 ? 6 : 8) : 4;
 
   /// Scalars of scratch that `run` needs for d features.
   static Eigen::Index scratch_size(Eigen::Index d) {
