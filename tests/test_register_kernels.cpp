@@ -162,6 +162,34 @@ void check_prepare(Eigen::Index rows, Eigen::Index d, std::mt19937& rng) {
 
 }  // namespace
 
+TEST_CASE("copy_rows: rows of a row-major X into the column-major block the kernels read", "[kernels]") {
+  // Shapes around the 16-row tiles of the copy and the SIMD widths; double and float; a Map with an
+  // outer stride, a Matrix, and a cast.
+  std::mt19937 rng(7);
+  for (Eigen::Index cols : {1, 2, 7, 8, 9, 16, 17, 33})
+    for (Eigen::Index rows : {1, 5, 8, 16, 23, 40}) {
+      using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+      const RowMajor storage = random_block<double>(rows + 9, cols + 3, rng);
+      const Eigen::Map<const RowMajor, 0, Eigen::OuterStride<>> X(storage.data(), rows + 9, cols,
+                                                                  Eigen::OuterStride<>(cols + 3));
+      const RowMajorF Xf = X.cast<float>();
+      const Eigen::Index start = 4;
+      Block<double> block = Block<double>::Constant(rows + 2, cols, -1);
+      Block<float> block_f = Block<float>::Constant(rows + 2, cols, -1);
+      Block<float> block_cast = Block<float>::Constant(rows + 2, cols, -1);
+      gaussmix::detail::copy_rows(X, start, rows, block);
+      gaussmix::detail::copy_rows(Xf, start, rows, block_f);
+      gaussmix::detail::copy_rows(X, start, rows, block_cast);
+      INFO("rows " << rows << ", cols " << cols);
+      CHECK(block.topRows(rows) == X.middleRows(start, rows));
+      CHECK(block_f.topRows(rows) == Xf.middleRows(start, rows));
+      CHECK(block_cast.topRows(rows) == X.middleRows(start, rows).cast<float>());
+      CHECK((block.bottomRows(2).array() == -1).all());  // rows past `rows` untouched
+      CHECK((block_f.bottomRows(2).array() == -1).all());
+    }
+}
+
 TEST_CASE("WeightedGram::prepare: sqrt(r)(x - c) on offset data, its first moment and Q^T Q", "[kernels]") {
   std::mt19937 rng(29112026);
   for (Eigen::Index rows : {1, 7, 16, 17, 100, 257})
