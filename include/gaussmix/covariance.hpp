@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/triangular_row_norms.hpp"
 #include "detail/validation.hpp"
 #include "options.hpp"
 
@@ -60,28 +61,35 @@ class Covariances {
   /// \f$\log\det U_k = -\tfrac12 \log\det\Sigma_k\f$.
   Scalar log_det_precision_factor(int k) const { return log_det_(type_ == CovarianceType::Tied ? 0 : k); }
 
-  /// out(i) = constant - 0.5 * (x_i - mean)^T Sigma_k^{-1} (x_i - mean) for every row of `x`.
-  /// `diff` and `scaled` are caller-owned scratch of x's shape, so the call does not allocate.
+  /// out(i) = constant - 0.5 * (x_i - mean)^T Sigma_k^{-1} (x_i - mean) for every row of `x`, a
+  /// column-major block. `diff`, `scaled` (x's shape) and `scratch` (resized when too small) are
+  /// caller-owned scratch, so the call does not allocate once they have grown.
   /// Column by column, so every operation runs vectorised down a column of the block.
   template <class X, class Mean, class Out, class Diff, class Scaled>
-  void log_density(const X& x, const Mean& mean, int k, Scalar constant, Out&& out, Diff&& diff,
-                   Scaled&& scaled) const {
+  void log_density(const X& x, const Mean& mean, int k, Scalar constant, Out&& out, Diff&& diff, Scaled&& scaled,
+                   Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& scratch) const {
     const Eigen::Index d = x.cols();
     auto maha = out.array();
     switch (type_) {
       case CovarianceType::Full:
       case CovarianceType::Tied: {
         const Matrix& factor = precision_factor_[type_ == CovarianceType::Full ? k : 0];
+        if (d > small_dimension) {
+          // The register-tiled kernel: no n x d product written and read back, no packing of the block.
+          using Kernel = detail::TriangularRowNorms<Scalar>;
+          const Eigen::Index need = d + Kernel::scratch_size(d);
+          if (scratch.size() < need) scratch.resize(need);
+          Eigen::Map<Eigen::Matrix<Scalar, 1, Eigen::Dynamic>>(scratch.data(), d) = mean;
+          Kernel::run(x.data(), x.outerStride(), x.rows(), d, scratch.data(), factor.data(), factor.outerStride(),
+                      out.data(), scratch.data() + d);
+          break;
+        }
+        // y_j = sum_{i <= j} diff_i U_ij: d(d+1)/2 column updates beat a general product here.
         diff.noalias() = x.rowwise() - mean;
-        if (d <= small_dimension) {
-          // y_j = sum_{i <= j} diff_i U_ij: d(d+1)/2 column updates beat a general product here.
-          for (Eigen::Index j = 0; j < d; ++j) {
-            auto y = scaled.col(j).array();
-            y = diff.col(0).array() * factor(0, j);
-            for (Eigen::Index i = 1; i <= j; ++i) y += diff.col(i).array() * factor(i, j);
-          }
-        } else {
-          scaled.noalias() = diff * factor.template triangularView<Eigen::Upper>();
+        for (Eigen::Index j = 0; j < d; ++j) {
+          auto y = scaled.col(j).array();
+          y = diff.col(0).array() * factor(0, j);
+          for (Eigen::Index i = 1; i <= j; ++i) y += diff.col(i).array() * factor(i, j);
         }
         maha = scaled.col(0).array().square();
         for (Eigen::Index j = 1; j < d; ++j) maha += scaled.col(j).array().square();
@@ -104,8 +112,8 @@ class Covariances {
   /// Diagonal: K x d, Spherical: K x 1 table of \f$1/\sigma\f$ (empty for Full and Tied).
   const Table& inverse_standard_deviations() const { return precision_sqrt_; }
 
-  /// Up to this d, triangular products are written as column updates instead of calling Eigen's
-  /// blocked kernels, whose packing costs more than the arithmetic for small d.
+  /// Up to this d, triangular products are written as column updates; above it they run in
+  /// detail::TriangularRowNorms.
   static constexpr Eigen::Index small_dimension = 8;
 
   /// Covariance parameters that a model of this type estimates (scikit-learn's count).

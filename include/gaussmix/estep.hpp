@@ -10,7 +10,6 @@
 
 #include "detail/blocks.hpp"
 #include "detail/exponential.hpp"
-#include "detail/triangular_row_norms.hpp"
 #include "detail/weighted_gram.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
@@ -25,14 +24,13 @@ struct EStepWorkspace {
   using Column = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;              ///< rows x 1
 
   ///@{
-  /// rows x d; diff and scaled have their rows padded to whole SIMD packets (padded_rows), for the
-  /// statistics kernel (detail::WeightedGram).
+  /// rows x d; scaled has its rows padded to whole SIMD packets (padded_rows), for the statistics
+  /// kernel (detail::WeightedGram).
   Block x, diff, scaled;
   ///@}
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
-  Eigen::Matrix<Scalar, Dim, Dim> second;  ///< one block's second moment (float models)
   Table quadratic;                         ///< rows x K: the product form's sum_j p_kj (x_ij - r_j)^2
   Table precision;                         ///< K x d: p_kj = 1 / sigma_kj^2
   Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
@@ -44,7 +42,7 @@ struct EStepWorkspace {
   /// statistics of the same block (accumulate_diagonal_product); -1 when they are stale.
   Eigen::Index centred_rows = -1;
   Eigen::Matrix<Scalar, 1, Dim> centre;  ///< the block mean those rows are centred on
-  Column kernel_scratch;                 ///< the full-covariance density kernel's mean, tile and panels
+  Column kernel_scratch;                 ///< Covariances::log_density's kernel scratch (d > 8)
 
   /// `rows` rounded up to a multiple of 16, which is a whole number of packets for every SIMD width.
   static Eigen::Index padded_rows(Eigen::Index rows) { return (rows + 15) / 16 * 16; }
@@ -53,7 +51,7 @@ struct EStepWorkspace {
   EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
   /// For blocks of up to `rows` rows, d features, K components.
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
-      : x(rows, d), diff(padded_rows(rows), d), scaled(padded_rows(rows), d), log_prob(rows, K), log_norm(rows), weighted(rows), second(d, d) {}
+      : x(rows, d), diff(rows, d), scaled(padded_rows(rows), d), log_prob(rows, K), log_norm(rows), weighted(rows) {}
 };
 
 /// From this many components on, Diagonal and Spherical densities are taken in product form (see
@@ -182,28 +180,10 @@ void weighted_log_prob(const Parameters<Scalar, Dim>& p, Eigen::Index rows, ESte
     return;
   }
   const Scalar log_2pi_term = Scalar(-0.5 * p.n_features() * 1.8378770664093454835606594728112);
-  const Eigen::Index d = p.n_features();
-  if ((type == CovarianceType::Full || type == CovarianceType::Tied) && d > Covariances<Scalar, Dim>::small_dimension) {
-    // The register-tiled kernel: no n x d product written and read back, no packing of the block.
-    using Kernel = detail::TriangularRowNorms<Scalar>;
-    const Eigen::Index need = d + Kernel::scratch_size(d);
-    if (ws.kernel_scratch.size() < need) ws.kernel_scratch.resize(need);
-    Scalar* mean = ws.kernel_scratch.data();
-    for (int k = 0; k < K; ++k) {
-      const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
-      Eigen::Map<Eigen::Matrix<Scalar, 1, Eigen::Dynamic>>(mean, d) = p.means.row(k);
-      const auto& factor = p.covariances.precision_factor(k);
-      auto out = ws.log_prob.col(k).head(rows);
-      Kernel::run(ws.x.data(), ws.x.outerStride(), rows, d, mean, factor.data(), factor.outerStride(), out.data(),
-                  mean + d);
-      out.array() = constant - Scalar(0.5) * out.array();
-    }
-    return;
-  }
   for (int k = 0; k < K; ++k) {
     const Scalar constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
-                              ws.diff.topRows(rows), ws.scaled.topRows(rows));
+                              ws.diff.topRows(rows), ws.scaled.topRows(rows), ws.kernel_scratch);
   }
 }
 
@@ -375,13 +355,11 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
   }
   const Eigen::Index d = x.cols();
   const bool dense = stats.type == CovarianceType::Full || stats.type == CovarianceType::Tied;
-  {
-    // Products pay off unless most responsibilities are 0 (separated clusters: the sparse path below).
-    if (!dense && K >= diagonal_product_min_components &&
-        (ws.log_prob.topRows(rows).array() != Scalar(0)).count() * 8 >= rows * K) {
-      accumulate_diagonal_product(start, rows, w, ws, stats);
-      return;
-    }
+  // Products pay off unless most responsibilities are 0 (separated clusters: the sparse path below).
+  if (!dense && K >= diagonal_product_min_components &&
+      (ws.log_prob.topRows(rows).array() != Scalar(0)).count() * 8 >= rows * K) {
+    accumulate_diagonal_product(start, rows, w, ws, stats);
+    return;
   }
   for (int k = 0; k < K; ++k) {
     if (w)
