@@ -62,7 +62,7 @@ void compare(double separation, double offset, int K, int d, CovarianceType type
   for (int k = 0; k < K; ++k) {
     const S constant = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
     p.covariances.log_density(ws.x.topRows(rows), p.means.row(k), k, constant, ws.log_prob.col(k).head(rows),
-                              ws.diff.topRows(rows), ws.scaled.topRows(rows));
+                              ws.diff.topRows(rows), ws.scaled.topRows(rows), ws.kernel_scratch);
   }
   const Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> direct = ws.log_prob.topRows(rows);
   double worst = 0;
