@@ -66,7 +66,7 @@ int run(const bench::Workload& w, const bench::Args& args) {
   p.covariances = gaussmix::Covariances<Scalar, Eigen::Dynamic>::from_dense(type, d, covs);
   gaussmix::EStepWorkspace<Scalar, Eigen::Dynamic> ws(d, K);
   gaussmix::SufficientStatistics<Eigen::Dynamic> stats;
-  const Eigen::Index step = gaussmix::detail::block_rows(d);
+  const Eigen::Index step = gaussmix::detail::block_rows<Scalar>(d);
   double t_copy = 0, t_density = 0, t_normalise = 0, t_accumulate = 0, t_mstep = 0, t_reset = 0;
   const double start_all = bench::now_seconds();
   for (int it = 0; it < iters; ++it) {

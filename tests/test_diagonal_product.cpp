@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The product form of the Diagonal and Spherical E-step (two matrix products per block, used from
+// The product form of the Diagonal and Spherical E-step (one matrix product per block, used from
 // diagonal_product_min_components components on) against the per-component direct form
 // (x - mu)^2 / sigma^2, on centred, well-separated and far-offset data, float and double; and the
-// product form of their statistics (double) against sums in long double.
+// product form of their statistics (double and float) against sums in long double.
 
 #include <gaussmix/gaussmix.hpp>
 

@@ -10,6 +10,7 @@
 
 #include "detail/blocks.hpp"
 #include "detail/exponential.hpp"
+#include "detail/sum_in_double.hpp"
 #include "detail/weighted_gram.hpp"
 #include "parameters.hpp"
 #include "statistics.hpp"
@@ -31,9 +32,9 @@ struct EStepWorkspace {
   Table log_prob;                          ///< rows x K: log pi_k + log N(x_i | k), then responsibilities
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
-  Table quadratic;                         ///< rows x K: the product form's sum_j p_kj (x_ij - r_j)^2
+  Table weighted_resp;                     ///< rows x K: w_i r_ik (the product form's weighted statistics)
   Table precision;                         ///< K x d: p_kj = 1 / sigma_kj^2
-  Table shifted;                           ///< K x d: p_kj (mu_kj - r_j)
+  Table coefficients;                      ///< K x 2d: [p_kj (mu_kj - r_j), -p_kj / 2] (product form)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
   Table centred_pair;                      ///< rows x 2d: [x' x'^2], x' = x - centre (product form)
@@ -43,20 +44,35 @@ struct EStepWorkspace {
   Eigen::Index centred_rows = -1;
   Eigen::Matrix<Scalar, 1, Dim> centre;  ///< the block mean those rows are centred on
   Column kernel_scratch;                 ///< Covariances::log_density's kernel scratch (d > 8)
+  std::vector<int> guarded;              ///< product form: the columns that may hold entries to recompute
 
   /// `rows` rounded up to a multiple of 16, which is a whole number of packets for every SIMD width.
   static Eigen::Index padded_rows(Eigen::Index rows) { return (rows + 15) / 16 * 16; }
 
-  /// For blocks of detail::block_rows(d) rows, d features, K components.
-  EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows(d), d, K) {}
+  /// For blocks of detail::block_rows<Scalar>(d) rows, d features, K components.
+  EStepWorkspace(Eigen::Index d, Eigen::Index K) : EStepWorkspace(detail::block_rows<Scalar>(d), d, K) {}
   /// For blocks of up to `rows` rows, d features, K components.
   EStepWorkspace(Eigen::Index rows, Eigen::Index d, Eigen::Index K)
       : x(rows, d), diff(rows, d), scaled(padded_rows(rows), d), log_prob(rows, K), log_norm(rows), weighted(rows) {}
 };
 
 /// From this many components on, Diagonal and Spherical densities are taken in product form (see
-/// diagonal_log_prob_product): two matrix products per block instead of K passes over it.
+/// diagonal_log_prob_product): one matrix product per block instead of K passes over it.
 constexpr int diagonal_product_min_components = 8;
+
+namespace detail {
+// centred[i] = x[i] - c and squared[i] = centred[i]^2: centre_block's pass over one column, in a
+// function of its own so that the compiler knows the arrays do not overlap and vectorises it.
+template <typename Scalar>
+void centre_column(const Scalar* __restrict x, Scalar c, Scalar* __restrict centred, Scalar* __restrict squared,
+                   Eigen::Index rows) {
+  for (Eigen::Index i = 0; i < rows; ++i) {
+    const Scalar t = x[i] - c;
+    centred[i] = t;
+    squared[i] = t * t;
+  }
+}
+}  // namespace detail
 
 /// The product form's centred block: ws.centre = the mean of the first `rows` rows of ws.x and
 /// ws.centred_pair(0:rows) = [x' x'^2] with x' = x - centre; marks them valid (ws.centred_rows).
@@ -65,20 +81,24 @@ void centre_block(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   const Eigen::Index d = ws.x.cols();
   if (ws.centred_pair.rows() != ws.x.rows() || ws.centred_pair.cols() != 2 * d) ws.centred_pair.resize(ws.x.rows(), 2 * d);
   const auto x = ws.x.topRows(rows);
-  ws.centre = x.colwise().mean();
-  auto diff = ws.centred_pair.topLeftCorner(rows, d);
-  diff.noalias() = x.rowwise() - ws.centre;
-  ws.centred_pair.block(0, d, rows, d) = diff.array().square();
+  ws.centre.resize(d);
+  // Column by column, so that each column of x is read from L2 once and then from L1.
+  for (Eigen::Index j = 0; j < d; ++j) {
+    ws.centre(j) = x.col(j).mean();
+    detail::centre_column(x.col(j).data(), ws.centre(j), ws.centred_pair.col(j).data(), ws.centred_pair.col(d + j).data(),
+                          rows);
+  }
   ws.centred_rows = rows;
 }
 
 /// Diagonal and Spherical: ws.log_prob(0:rows, k) = log pi_k + log N(x_i | k) as in weighted_log_prob,
 /// from sum_j p_kj (x_ij - mu_kj)^2 = sum_j p_kj x'_ij^2 - 2 sum_j p_kj mu'_kj x'_ij + sum_j p_kj mu'_kj^2
-/// with x' = x - r, mu' = mu - r about the block's mean r: the first two sums are matrix products
-/// ([x'^2] P^T and x' [P mu']^T). The expanded form can cancel where clusters are far apart relative
-/// to their spread; its error is bounded by 2 (d + 3) eps (quadratic + mean_term), and every entry
-/// that matters for the responsibilities (within 40 nats of the row's best) and has lost more than
-/// three bits to that bound is recomputed directly, as the per-component path computes it.
+/// with x' = x - r, mu' = mu - r about the block's mean r: one matrix product per block,
+/// [x' x'^2] [P mu', -P/2]^T, added to the per-component constants. The expanded form can cancel where
+/// clusters are far apart relative to their spread; its error is at most 3 (d + 2) eps (q + m), with
+/// q = sum_j p_kj x'_ij^2 and m = sum_j p_kj mu'_kj^2, and q + m <= 2 maha + 3 m (Cauchy-Schwarz), so
+/// every entry that matters for the responsibilities (within 40 nats of the row's best) and may have
+/// lost more than three bits to that bound is recomputed directly, as the per-component path does.
 template <typename Scalar, int Dim>
 void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   const int K = p.n_components();
@@ -88,83 +108,92 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   const auto x = ws.x.topRows(rows);
   centre_block(rows, ws);
   const auto& r = ws.centre;
-  const auto diff = ws.centred_pair.topLeftCorner(rows, d);
-  const auto squared = ws.centred_pair.block(0, d, rows, d);
   ws.precision.resize(K, d);
   if (inverse_sd.cols() == 1)
     ws.precision = inverse_sd.col(0).array().square().matrix().replicate(1, d);
   else
     ws.precision = inverse_sd.array().square().matrix();
-  ws.shifted = (p.means.rowwise() - r).cwiseProduct(ws.precision);
-  ws.mean_term = ws.shifted.cwiseProduct(p.means.rowwise() - r).rowwise().sum();
-  ws.quadratic.resize(ws.log_prob.rows(), K);
-  auto quadratic = ws.quadratic.topRows(rows);
-  auto log_prob = ws.log_prob.topRows(rows);
-  quadratic.noalias() = squared * ws.precision.transpose();
-  log_prob.noalias() = diff * ws.shifted.transpose();
+  ws.coefficients.resize(K, 2 * d);
+  ws.coefficients.leftCols(d) = (p.means.rowwise() - r).cwiseProduct(ws.precision);
+  ws.coefficients.rightCols(d) = Scalar(-0.5) * ws.precision;
+  ws.mean_term = ws.coefficients.leftCols(d).cwiseProduct(p.means.rowwise() - r).rowwise().sum();
   ws.constant.resize(K);
-  // Each row's floor, from its best entry (the first on ties): column by column while the column is
-  // in cache, since the tables are column-major (a row scan strides by the block height). ws.log_norm
-  // and ws.weighted are free until normalise(): the best value and the best entry's quadratic +
-  // mean_term, then the floor. Branch-free, so that the compiler vectorises it.
-  Scalar* best = ws.log_norm.data();
-  Scalar* best_size = ws.weighted.data();
+  auto log_prob = ws.log_prob.topRows(rows);
+  // The product is added to log pi_k + ... - m_k / 2: filling the columns with it costs what the
+  // zeroing before a plain product would.
   for (int k = 0; k < K; ++k) {
     ws.constant(k) = std::log(p.weights(k)) + log_2pi_term + p.covariances.log_det_precision_factor(k);
-    const Scalar shift = ws.constant(k) - Scalar(0.5) * ws.mean_term(k);
-    Scalar* value = log_prob.col(k).data();
-    const Scalar* q = quadratic.col(k).data();
-    const Scalar m = ws.mean_term(k);
-    // value = constant - (q - 2 s + m) / 2 and the scan in one pass over the column.
+    log_prob.col(k).setConstant(ws.constant(k) - Scalar(0.5) * ws.mean_term(k));
+  }
+  log_prob.noalias() += ws.centred_pair.topRows(rows) * ws.coefficients.transpose();
+  // An entry's error bound is gamma (2 maha + 3 m) / (1 - 2 gamma), maha = 2 (constant - value) its
+  // computed squared Mahalanobis distance (so that q, which the product does not give, is not needed).
+  const Scalar gamma = Scalar(3 * (d + 2)) * std::numeric_limits<Scalar>::epsilon();
+  const Scalar scale = gamma / (Scalar(1) - Scalar(2) * gamma);
+  // An entry is inexact (below) exactly when its maha < threshold_k, i.e. its value lies above
+  // constant_k - threshold_k / 2, where threshold_k = (3 m scale - 8 gamma) / (8 gamma - 2 scale).
+  // So a column whose entries are all finite and whose largest value is below that needs no look
+  // entry by entry: on overlapping clusters (m small) that is every column, and the floor and the
+  // guard below are skipped. The threshold is taken 1 % wider, to be safe from its own rounding.
+  ws.guarded.clear();
+  for (int k = 0; k < K; ++k) {
+    const auto column = log_prob.col(k).array();
+    const Scalar threshold = (Scalar(3) * ws.mean_term(k) * scale - Scalar(8) * gamma) / (Scalar(8) * gamma - Scalar(2) * scale);
+    const bool finite = (column - column).sum() == Scalar(0);  // inf - inf and NaN give NaN
+    if (!finite || (threshold > 0 && column.maxCoeff() > ws.constant(k) - Scalar(0.505) * threshold))
+      ws.guarded.push_back(k);
+  }
+  if (ws.guarded.empty()) return;
+  // Each row's floor, from its best entry (the first on ties): column by column while the column is
+  // in cache, since the table is column-major (a row scan strides by the block height). ws.log_norm
+  // and ws.weighted are free until normalise(): the best value and its error bound, then the floor.
+  // Branch-free, so that the compiler vectorises it.
+  Scalar* best = ws.log_norm.data();
+  Scalar* best_error = ws.weighted.data();
+  for (int k = 0; k < K; ++k) {
+    const Scalar* value = log_prob.col(k).data();
+    const Scalar two_constant = Scalar(2) * ws.constant(k), three_m = Scalar(3) * ws.mean_term(k);
     if (k == 0) {
       for (Eigen::Index i = 0; i < rows; ++i) {
-        const Scalar v = shift + (value[i] - Scalar(0.5) * q[i]);
-        value[i] = v;
-        best[i] = v;
-        best_size[i] = q[i] + m;
+        best[i] = value[i];
+        best_error[i] = Scalar(2) * (two_constant - Scalar(2) * value[i]) + three_m;
       }
       continue;
     }
     for (Eigen::Index i = 0; i < rows; ++i) {
-      const Scalar v = shift + (value[i] - Scalar(0.5) * q[i]);
-      value[i] = v;
-      const bool better = v > best[i];
-      best_size[i] = better ? q[i] + m : best_size[i];
-      best[i] = better ? v : best[i];
+      const bool better = value[i] > best[i];
+      best_error[i] = better ? Scalar(2) * (two_constant - Scalar(2) * value[i]) + three_m : best_error[i];
+      best[i] = better ? value[i] : best[i];
     }
   }
-  const Scalar gamma = Scalar(2 * (d + 3)) * std::numeric_limits<Scalar>::epsilon();
   Scalar* floor = best;
-  for (Eigen::Index i = 0; i < rows; ++i) floor[i] = best[i] - gamma * best_size[i] - Scalar(40);
-  for (int k = 0; k < K; ++k) {
+  for (Eigen::Index i = 0; i < rows; ++i) floor[i] = best[i] - scale * std::abs(best_error[i]) - Scalar(40);
+  for (int k : ws.guarded) {
     // A branch-free pass that the compiler vectorises finds whether the column has any entry to
-    // recompute (rare); only then the scalar pass below. The same tests as that pass, NaN included.
+    // recompute; only then the scalar pass below. The same tests as that pass, NaN included.
     const Scalar* value = log_prob.col(k).data();
-    const Scalar* q = quadratic.col(k).data();
-    const Scalar m = ws.mean_term(k);
-    const Scalar constant_k = ws.constant(k);
+    const Scalar constant_k = ws.constant(k), three_m = Scalar(3) * ws.mean_term(k);
     int any = 0;
     for (Eigen::Index i = 0; i < rows; ++i) {
-      const Scalar error = gamma * (q[i] + m);
-      const Scalar maha = Scalar(2) * (constant_k - value[i]);
+      const Scalar maha = std::abs(Scalar(2) * (constant_k - value[i]));
+      const Scalar error = scale * (Scalar(2) * maha + three_m);
       const bool relevant = !(value[i] + error < floor[i]);
-      const bool inexact = error > Scalar(8) * gamma * (Scalar(1) + std::abs(maha));
+      const bool inexact = error > Scalar(8) * gamma * (Scalar(1) + maha);
       const bool not_finite = !(value[i] - value[i] == Scalar(0));
       any |= static_cast<int>(relevant & (inexact | not_finite));
     }
     if (!any) continue;
     for (Eigen::Index i = 0; i < rows; ++i) {
-      const Scalar error = gamma * (quadratic(i, k) + ws.mean_term(k));
+      const Scalar maha = std::abs(Scalar(2) * (constant_k - log_prob(i, k)));
+      const Scalar error = scale * (Scalar(2) * maha + three_m);
       if (log_prob(i, k) + error < floor[i]) continue;  // negligible responsibility, error included
-      const Scalar constant = ws.constant(k);
-      const Scalar maha = Scalar(2) * (constant - log_prob(i, k));
-      if (!(error > Scalar(8) * gamma * (Scalar(1) + std::abs(maha))) && std::isfinite(log_prob(i, k))) continue;
+      if (!(error > Scalar(8) * gamma * (Scalar(1) + maha)) && std::isfinite(log_prob(i, k))) continue;
       Scalar direct = 0;
       for (Eigen::Index j = 0; j < d; ++j) {
         const Scalar t = (x(i, j) - p.means(k, j)) * inverse_sd(k, inverse_sd.cols() == 1 ? 0 : j);
         direct += t * t;
       }
-      log_prob(i, k) = constant - Scalar(0.5) * direct;
+      log_prob(i, k) = constant_k - Scalar(0.5) * direct;
     }
   }
 }
@@ -277,7 +306,7 @@ void normalise(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   }
 }
 
-/// The Diagonal/Spherical part of `accumulate` for many components in double, as two matrix products
+/// The Diagonal/Spherical part of `accumulate` for many components, as matrix products
 /// per block: with x' = x - r about the block's mean r and R the weighted responsibilities (rows x K),
 /// A = R^T x' and B = R^T x'^2, and with c_kj = reference_kj - r_j (N_k = sum_i R_ik),
 ///   sum_i R_ik (x_ij - ref_kj) = A_kj - c_kj N_k,  sum_i R_ik (x_ij - ref_kj)^2 = B_kj - 2 c_kj A_kj + c_kj^2 N_k.
@@ -297,11 +326,11 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   const auto& r = ws.centre;
   // Unweighted rows use the responsibilities in place; weighted ones a scaled copy.
   if (w) {
-    ws.quadratic.resize(ws.log_prob.rows(), K);
-    ws.quadratic.topRows(rows) =
+    ws.weighted_resp.resize(ws.log_prob.rows(), K);
+    ws.weighted_resp.topRows(rows) =
         ws.log_prob.topRows(rows).array().colwise() * w->segment(start, rows).template cast<Scalar>().array();
   }
-  const auto resp = (w ? ws.quadratic : ws.log_prob).topRows(rows);
+  const auto resp = (w ? ws.weighted_resp : ws.log_prob).topRows(rows);
   // One product with [x' x'^2], so R is packed once, in slices of rows whose packed [x' x'^2] stays
   // within Eigen's stack limit (128 KiB): a larger one is allocated, and page-faulted, at every call.
   const Eigen::Index slice = std::max<Eigen::Index>(8, 131072 / static_cast<Eigen::Index>(2 * d * sizeof(Scalar)));
@@ -317,7 +346,7 @@ void accumulate_diagonal_product(Eigen::Index start, Eigen::Index rows, const Ei
   const double max_loss = std::is_same_v<Scalar, double> ? 256 : 16;
   for (int k = 0; k < K; ++k) {
     const auto weighted = resp.col(k);
-    const double n = weighted.template cast<double>().sum();
+    const double n = detail::sum_in_double(weighted);
     stats.weight(k) += n;
     for (Eigen::Index j = 0; j < d; ++j) {
       const double c = stats.reference(k, j) - static_cast<double>(r(j));
@@ -366,7 +395,7 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
       weighted = ws.log_prob.col(k).head(rows).cwiseProduct(w->segment(start, rows).template cast<Scalar>());
     else
       weighted = ws.log_prob.col(k).head(rows);
-    stats.weight(k) += weighted.template cast<double>().sum();
+    stats.weight(k) += detail::sum_in_double(weighted);
     if (!dense) {
       // Well-separated clusters leave most responsibilities exactly 0 (see normalise): then only the
       // rows that count are visited, so a block costs O(rows d) in all rather than per component.
@@ -428,7 +457,7 @@ void accumulate(Eigen::Index start, Eigen::Index rows, const Eigen::VectorXd* w,
 template <typename Scalar, int Dim, class D, class Fn>
 void for_each_expectation(const Eigen::MatrixBase<D>& X, const Parameters<Scalar, Dim>& p,
                           EStepWorkspace<Scalar, Dim>& ws, Fn&& fn) {
-  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+  detail::for_each_block<Scalar>(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
     detail::copy_rows(X, start, rows, ws.x);
     weighted_log_prob(p, rows, ws);
     normalise(rows, ws);
@@ -450,13 +479,13 @@ class BlockedExpectation {
   /// the caller across calls (resized here if they do not fit), or nullptr for workspaces of this object.
   BlockedExpectation(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w, int K,
                      std::vector<EStepWorkspace<Scalar, Dim>>* reuse = nullptr)
-      : X_(X.derived()), w_(w), bounds_(detail::chunk_bounds(X.rows(), X.cols())) {
+      : X_(X.derived()), w_(w), bounds_(detail::chunk_bounds<Scalar>(X.rows(), X.cols())) {
     chunk_stats_.resize(bounds_.size() - 1);
     bad_row_.assign(bounds_.size() - 1, -1);
     reuse_ = reuse;
     auto& workspaces = this->workspaces();
     const auto fits = [&](const EStepWorkspace<Scalar, Dim>& ws) {
-      return ws.x.rows() == detail::block_rows(X.cols()) && ws.x.cols() == X.cols() && ws.log_prob.cols() == K;
+      return ws.x.rows() == detail::block_rows<Scalar>(X.cols()) && ws.x.cols() == X.cols() && ws.log_prob.cols() == K;
     };
     if (static_cast<int>(workspaces.size()) != detail::max_threads() ||
         !std::all_of(workspaces.begin(), workspaces.end(), fits)) {
@@ -502,7 +531,7 @@ class BlockedExpectation {
  private:
   void run_chunk(const Parameters<Scalar, Dim>& p, int c, EStepWorkspace<Scalar, Dim>& ws,
                  MissingRows<Scalar, Dim>* missing) {
-    const Eigen::Index step = detail::block_rows(X_.cols());
+    const Eigen::Index step = detail::block_rows<Scalar>(X_.cols());
     bad_row_[c] = -1;
     for (Eigen::Index start = bounds_[c]; start < bounds_[c + 1]; start += step) {
       const Eigen::Index rows = std::min(step, bounds_[c + 1] - start);

@@ -444,7 +444,7 @@ class GaussianMixture {
     const int K = p.n_components();
     Eigen::MatrixXd count = Eigen::MatrixXd::Zero(K, K);  // (label, most probable initial component)
     EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
-    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+    detail::for_each_block<Scalar>(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
       detail::copy_rows(X, start, rows, ws.x);
       weighted_log_prob(p, rows, ws);
       for (Eigen::Index i = 0; i < rows; ++i) {
@@ -514,7 +514,7 @@ class GaussianMixture {
       return;
     }
     MissingRows<Scalar, Dim> missing;
-    detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+    detail::for_each_block<Scalar>(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
       detail::copy_rows(X, start, rows, ws.x);
       missing.log_prob(params_, rows, ws, false);
       normalise(rows, ws);
@@ -738,7 +738,7 @@ auto GaussianMixture<Scalar, Dim>::predict_view(const Eigen::MatrixBase<D>& X) c
   const int K = params_.n_components();
   EStepWorkspace<Scalar, Dim> ws(X.cols(), K);
   MissingRows<Scalar, Dim> missing;
-  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+  detail::for_each_block<Scalar>(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
     detail::copy_rows(X, start, rows, ws.x);
     if (marginalise())
       missing.log_prob(params_, rows, ws, false);
@@ -784,7 +784,7 @@ auto GaussianMixture<Scalar, Dim>::impute_view(const Eigen::MatrixBase<D>& X) co
   Samples out = X.template cast<Scalar>();
   EStepWorkspace<Scalar, Dim> ws(X.cols(), params_.n_components());
   MissingRows<Scalar, Dim> missing;
-  detail::for_each_block(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
+  detail::for_each_block<Scalar>(X.rows(), X.cols(), [&](Eigen::Index start, Eigen::Index rows) {
     detail::copy_rows(X, start, rows, ws.x);
     if (missing.log_prob(params_, rows, ws, true) > 0) missing.impute(start, out);
   });

@@ -47,7 +47,7 @@ class SquaredDistances {
   static constexpr double cache_bytes = 256.0 * 1024 * 1024;
 
   explicit SquaredDistances(const Eigen::MatrixBase<D>& X)
-      : X_(X.derived()), bounds_(chunk_bounds(X.rows(), X.cols())), workspaces_(max_threads()) {
+      : X_(X.derived()), bounds_(chunk_bounds<double>(X.rows(), X.cols())), workspaces_(max_threads()) {
     origin_ = X.template cast<double>().colwise().mean();
     if (!origin_.allFinite()) origin_.setZero();  // the sum overflowed: distances then overflow too
     // Rounding of the product form: n-term dot products and two additions, with a factor 2 to spare.
@@ -84,7 +84,7 @@ class SquaredDistances {
   // the distances are read (product_distance), not in passes of their own over the table.
   template <class Fn>
   void for_each_block(Fn&& fn) {
-    const Eigen::Index step = block_rows(X_.cols());
+    const Eigen::Index step = block_rows<double>(X_.cols());
     for_each_chunk(chunks(), [&](int c, int thread) {
       DistanceWorkspace& ws = workspaces_[thread];
       for (Eigen::Index start = bounds_[c]; start < bounds_[c + 1]; start += step) {

@@ -210,7 +210,7 @@ SufficientStatistics<Dim> responsibility_statistics(const Eigen::MatrixBase<D>& 
   ws.log_norm.setZero();
   SufficientStatistics<Dim> stats;
   auto pass = [&]() {
-    detail::for_each_block(X.rows(), d, [&](Eigen::Index start, Eigen::Index rows) {
+    detail::for_each_block<Scalar>(X.rows(), d, [&](Eigen::Index start, Eigen::Index rows) {
       detail::copy_rows(X, start, rows, ws.x);
       fill(start, rows, ws.log_prob.topRows(rows));
       accumulate(start, rows, w, ws, stats);

@@ -502,8 +502,8 @@ FitResult fit_source_mini_batch(GaussianMixture<Scalar, Dim>& model, Source& src
 }  // namespace detail
 
 /// The E-step over one pass of a RowSource: streams the rows through the E-step kernel
-/// (weighted_log_prob, normalise, accumulate) in blocks of detail::block_rows(d) rows and adds their
-/// sums to the SufficientStatistics; usable as `expectation` of GaussianMixture::fit_with. Blocks
+/// (weighted_log_prob, normalise, accumulate) in blocks of detail::block_rows<Scalar>(d) rows and adds
+/// their sums to the SufficientStatistics; usable as `expectation` of GaussianMixture::fit_with. Blocks
 /// are summed in groups of `blocks_per_group` before entering the total, which keeps the rounding
 /// of long sums small. Memory: one EStepWorkspace and two statistics, whatever N.
 template <typename Scalar, int Dim, class Source>

@@ -11,10 +11,14 @@
 
 namespace gaussmix::detail {
 
-// Rows per block: a block of X plus its per-component scratch stays within a few hundred KiB,
-// and never fewer than 64 rows so per-block overheads stay small.
-inline Eigen::Index block_rows(Eigen::Index d) {
-  return std::clamp<Eigen::Index>(16384 / std::max<Eigen::Index>(d, 1), 64, 4096);
+// Rows per block of Scalar values: a block of X is 128 KiB (so it and its per-component scratch stay
+// within a few hundred KiB), and never fewer than 64 double rows so per-block overheads stay small.
+// By bytes, not rows: float blocks have twice the rows, so each per-block cost (a kernel's register
+// reductions, a product's packing) is spread over as many values as in double.
+template <typename Scalar>
+Eigen::Index block_rows(Eigen::Index d) {
+  constexpr Eigen::Index bytes = sizeof(Scalar);
+  return std::clamp<Eigen::Index>(131072 / bytes / std::max<Eigen::Index>(d, 1), 512 / bytes, 32768 / bytes);
 }
 
 // block.topRows(rows) = rows [start, start + rows) of X, cast to the block's scalar. The block is
@@ -34,10 +38,10 @@ void copy_rows(const Eigen::MatrixBase<D>& X, Eigen::Index start, Eigen::Index r
   }
 }
 
-// Calls fn(start, rows) for consecutive row ranges of [0, n); the order is fixed.
-template <class Fn>
+// Calls fn(start, rows) for consecutive row ranges of [0, n), blocks of Scalar; the order is fixed.
+template <typename Scalar, class Fn>
 void for_each_block(Eigen::Index n, Eigen::Index d, Fn&& fn) {
-  const Eigen::Index step = block_rows(d);
+  const Eigen::Index step = block_rows<Scalar>(d);
   for (Eigen::Index start = 0; start < n; start += step) fn(start, std::min(step, n - start));
 }
 
@@ -47,8 +51,9 @@ constexpr Eigen::Index max_chunks = 32;
 
 // The fixed chunks of a pass over n rows of d columns: chunk c covers rows [bounds[c], bounds[c+1]),
 // whole blocks each. They do not depend on the thread count, so neither do sums merged in chunk order.
-inline std::vector<Eigen::Index> chunk_bounds(Eigen::Index n, Eigen::Index d) {
-  const Eigen::Index step = block_rows(d);
+template <typename Scalar>
+std::vector<Eigen::Index> chunk_bounds(Eigen::Index n, Eigen::Index d) {
+  const Eigen::Index step = block_rows<Scalar>(d);
   const Eigen::Index blocks = (n + step - 1) / step;
   const Eigen::Index chunks = std::min<Eigen::Index>(max_chunks, blocks);
   std::vector<Eigen::Index> bounds;
