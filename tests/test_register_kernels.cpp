@@ -2,7 +2,8 @@
 // The register-tiled kernels of the full-covariance E-step (detail::TriangularRowNorms) and statistics
 // (detail::WeightedGram) against the same quantities written as plain Eigen expressions in long double,
 // on shapes that hit every edge: rows not a multiple of the tile, d not a multiple of the panel, the
-// part of U below the diagonal and of S above it poisoned with NaN (neither may be read or written).
+// part of U below the diagonal and of S above it poisoned with NaN (neither may be read or written);
+// and the float-to-double sum of the per-component weights (detail::sum_in_double).
 
 #include <gaussmix/gaussmix.hpp>
 
@@ -187,6 +188,35 @@ TEST_CASE("copy_rows: rows of a row-major X into the column-major block the kern
       CHECK(block_cast.topRows(rows) == X.middleRows(start, rows).cast<float>());
       CHECK((block.bottomRows(2).array() == -1).all());  // rows past `rows` untouched
       CHECK((block_f.bottomRows(2).array() == -1).all());
+    }
+}
+
+TEST_CASE("sum_in_double: a float column summed in double, every lane and tail length", "[kernels]") {
+  // Values over eight orders of magnitude and both signs; columns of a column-major block starting at
+  // every offset (so at every alignment), lengths around the 16 lanes. The reference is the sum in
+  // long double; a double sum of n terms is within n eps sum |x| of it.
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> exponent(-4.0, 4.0);
+  std::bernoulli_distribution negative(0.3);
+  Block<float> values(1100, 3);
+  for (Eigen::Index j = 0; j < values.cols(); ++j)
+    for (Eigen::Index i = 0; i < values.rows(); ++i)
+      values(i, j) = static_cast<float>((negative(rng) ? -1.0 : 1.0) * std::pow(10.0, exponent(rng)));
+  for (Eigen::Index n : {0, 1, 2, 7, 15, 16, 17, 31, 32, 33, 100, 1000})
+    for (Eigen::Index offset : {0, 1, 5, 13}) {
+      const auto column = values.col(1).segment(offset, n);
+      long double reference = 0, magnitude = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        reference += static_cast<long double>(column(i));
+        magnitude += std::abs(static_cast<long double>(column(i)));
+      }
+      INFO("n " << n << ", offset " << offset);
+      const double sum = gaussmix::detail::sum_in_double(column);
+      CHECK(std::abs(static_cast<long double>(sum) - reference) <=
+            static_cast<long double>(n) * std::numeric_limits<double>::epsilon() * magnitude);
+      // double: Eigen's own sum, bit for bit (the double E-step's N_k are unchanged).
+      const Eigen::VectorXd as_double = column.cast<double>();
+      CHECK(gaussmix::detail::sum_in_double(as_double) == as_double.sum());
     }
 }
 
