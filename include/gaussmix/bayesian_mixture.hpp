@@ -20,6 +20,7 @@
 #include "covariance.hpp"
 #include "detail/blocks.hpp"
 #include "detail/data_view.hpp"
+#include "detail/em_runs.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "estep.hpp"
@@ -463,50 +464,20 @@ class BayesianGaussianMixture {
   template <class Initialise, class Expectation>
   FitResult run_fit(Initialise& initialise, Expectation& expectation) {
     const bool warm = options_.warm_start && is_fitted();
-    const int runs = warm ? 1 : options_.n_init;
     SufficientStatistics<Dim> stats;
     Posterior best;
-    FitResult best_result;
-    std::ostream& log = options_.verbose_stream ? *options_.verbose_stream : std::cerr;
-    bool stop = false;
-    for (int run = 0; run < runs && !stop; ++run) {
-      const auto started = std::chrono::steady_clock::now();
-      auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-      if (options_.verbose >= 1) log << "Initialization " << run << "\n";
-      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
-      Posterior p = warm ? post_ : initialise(rng);
-      FitResult result;
-      double lower_bound = warm ? lower_bound_ : -std::numeric_limits<double>::infinity();
-      for (int iteration = 1; iteration <= options_.max_iter; ++iteration) {
-        const double previous = lower_bound;
-        stats.reset(options_.covariance_type, p.expectation.means);
-        expectation(static_cast<const Parameters<Scalar, Dim>&>(p.expectation), stats);
-        const double entropy = responsibility_entropy(stats, p);
-        p = maximise_posterior(stats, resolved_);
-        lower_bound = entropy + posterior_bound(p);
-        result.history.push_back(lower_bound);
-        result.n_iter = iteration;
-        const double change = lower_bound - previous;
-        if (options_.verbose >= 2 && iteration % options_.verbose_interval == 0)
-          log << "  Iteration " << iteration << "\t time lapse " << elapsed() << "s\t ll change " << change << "\n";
-        if (options_.callback && !options_.callback(IterationInfo{run, iteration, lower_bound, change, elapsed()})) {
-          result.stopped = stop = true;
-          break;
-        }
-        if (std::abs(change) < options_.tol) {
-          result.converged = true;
-          break;
-        }
-      }
-      result.lower_bound = lower_bound;
-      if (options_.verbose >= 1)
-        log << "Initialization " << (result.converged ? "converged" : "did not converge") << ": " << result.n_iter
-            << " iterations\t time lapse " << elapsed() << "s\t lower bound " << lower_bound << "\n";
-      if (run == 0 || lower_bound > best_result.lower_bound) {
-        best = std::move(p);
-        best_result = std::move(result);
-      }
-    }
+    FitResult best_result = detail::run_em(
+        options_, warm ? 1 : options_.n_init, options_.max_iter,
+        warm ? lower_bound_ : -std::numeric_limits<double>::infinity(), true,
+        [&](detail::Random& rng) { return warm ? post_ : Posterior(initialise(rng)); },
+        [&](Posterior& p) {
+          stats.reset(options_.covariance_type, p.expectation.means);
+          expectation(static_cast<const Parameters<Scalar, Dim>&>(p.expectation), stats);
+          const double entropy = responsibility_entropy(stats, p);
+          p = maximise_posterior(stats, resolved_);
+          return entropy + posterior_bound(p);
+        },
+        [&](Posterior&& p) { best = std::move(p); });
     post_ = std::move(best);
     lower_bound_ = best_result.lower_bound;
     return best_result;

@@ -16,6 +16,7 @@
 
 #include "covariance.hpp"
 #include "detail/data_view.hpp"
+#include "detail/em_runs.hpp"
 #include "detail/random.hpp"
 #include "detail/validation.hpp"
 #include "estep.hpp"
@@ -243,50 +244,20 @@ class GaussianMixture {
   FitResult fit_with(Initialise&& initialise, Expectation&& expectation) {
     const bool warm = options_.warm_start && is_fitted();
     const FixedParameters fixed = fixed_parameters(warm);
-    const int runs = warm ? 1 : options_.n_init;
     SufficientStatistics<Dim> stats;
     Parameters<Scalar, Dim> best;
-    FitResult best_result;
-    std::ostream& log = options_.verbose_stream ? *options_.verbose_stream : std::cerr;
-    bool stop = false;
     std::optional<ResolvedPrior> prior;  // Options::prior, resolved once per fit at the first E-step
-    for (int run = 0; run < runs && !stop; ++run) {
-      const auto started = std::chrono::steady_clock::now();
-      auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
-      if (options_.verbose >= 1) log << "Initialization " << run << "\n";
-      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
-      Parameters<Scalar, Dim> p = warm ? params_ : initialise(rng);
-      FitResult result;
-      double lower_bound = -std::numeric_limits<double>::infinity();
-      for (int iteration = 1; iteration <= options_.max_iter; ++iteration) {
-        const double previous = lower_bound;
-        stats.reset(options_.covariance_type, p.means);
-        expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
-        lower_bound = bound(stats, p, prior, "fit");
-        p = maximise_with(stats, p, &fixed, prior);
-        result.history.push_back(lower_bound);
-        result.n_iter = iteration;
-        const double change = lower_bound - previous;
-        if (options_.verbose >= 2 && iteration % options_.verbose_interval == 0)
-          log << "  Iteration " << iteration << "\t time lapse " << elapsed() << "s\t ll change " << change << "\n";
-        if (options_.callback && !options_.callback(IterationInfo{run, iteration, lower_bound, change, elapsed()})) {
-          result.stopped = stop = true;
-          break;
-        }
-        if (std::abs(change) < options_.tol) {
-          result.converged = true;
-          break;
-        }
-      }
-      result.lower_bound = lower_bound;
-      if (options_.verbose >= 1)
-        log << "Initialization " << (result.converged ? "converged" : "did not converge") << ": " << result.n_iter
-            << " iterations\t time lapse " << elapsed() << "s\t lower bound " << lower_bound << "\n";
-      if (run == 0 || lower_bound > best_result.lower_bound) {
-        best = std::move(p);
-        best_result = std::move(result);
-      }
-    }
+    FitResult best_result = detail::run_em(
+        options_, warm ? 1 : options_.n_init, options_.max_iter, -std::numeric_limits<double>::infinity(), true,
+        [&](detail::Random& rng) { return warm ? params_ : Parameters<Scalar, Dim>(initialise(rng)); },
+        [&](Parameters<Scalar, Dim>& p) {
+          stats.reset(options_.covariance_type, p.means);
+          expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
+          const double lower_bound = bound(stats, p, prior, "fit");
+          p = maximise_with(stats, p, &fixed, prior);
+          return lower_bound;
+        },
+        [&](Parameters<Scalar, Dim>&& p) { best = std::move(p); });
     params_ = std::move(best);
     prior_ = std::move(prior);
     clear_online_state();
@@ -570,41 +541,30 @@ class GaussianMixture {
   template <class D>
   FitResult partial_fit_first_batch(const Eigen::MatrixBase<D>& X, const Eigen::VectorXd* w) {
     fixed_parameters(false);  // throws if some are fixed: there is nothing to keep yet
-    const int runs = first_batch_runs(), max_iter = options_.online.first_batch_max_iter;
     BlockedExpectation<Scalar, Dim, D> expectation(X, w, options_.n_components);
     expectation.set_missing(marginalise());
     const auto filled = mean_filled(X, w, "partial_fit");
     SufficientStatistics<Dim> stats, best_stats;
     Parameters<Scalar, Dim> best;
-    FitResult best_result;
     std::optional<ResolvedPrior> prior;
-    for (int run = 0; run < runs; ++run) {
-      detail::Random rng(detail::run_seed(options_.seed, static_cast<std::uint64_t>(run)));
-      Parameters<Scalar, Dim> p =
-          filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
-                 : initial_parameters<Scalar, Dim>(X, w, options_, rng);
-      FitResult result;
-      double lower_bound = -std::numeric_limits<double>::infinity();
-      for (int iteration = 1; iteration <= max_iter; ++iteration) {
-        const double previous = lower_bound;
-        stats.reset(options_.covariance_type, p.means);
-        expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
-        lower_bound = bound(stats, p, prior, "partial_fit");
-        p = maximise_with(stats, p, nullptr, prior);
-        result.history.push_back(lower_bound);
-        result.n_iter = iteration;
-        if (std::abs(lower_bound - previous) < options_.tol) {
-          result.converged = true;
-          break;
-        }
-      }
-      result.lower_bound = lower_bound;
-      if (run == 0 || lower_bound > best_result.lower_bound) {
-        best = std::move(p);
-        best_result = std::move(result);
-        best_stats = stats;
-      }
-    }
+    FitResult best_result = detail::run_em(
+        options_, first_batch_runs(), options_.online.first_batch_max_iter, -std::numeric_limits<double>::infinity(),
+        false,
+        [&](detail::Random& rng) {
+          return filled ? initial_parameters<Scalar, Dim>(detail::DataView<FilledData<D>>(*filled), w, options_, rng)
+                        : initial_parameters<Scalar, Dim>(X, w, options_, rng);
+        },
+        [&](Parameters<Scalar, Dim>& p) {
+          stats.reset(options_.covariance_type, p.means);
+          expectation(static_cast<const Parameters<Scalar, Dim>&>(p), stats);
+          const double lower_bound = bound(stats, p, prior, "partial_fit");
+          p = maximise_with(stats, p, nullptr, prior);
+          return lower_bound;
+        },
+        [&](Parameters<Scalar, Dim>&& p) {
+          best = std::move(p);
+          best_stats = stats;  // the run's last E-step
+        });
     // Commit only now: every step above may throw.
     params_ = std::move(best);
     prior_ = std::move(prior);
