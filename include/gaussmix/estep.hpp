@@ -85,8 +85,8 @@ void centre_block(Eigen::Index rows, EStepWorkspace<Scalar, Dim>& ws) {
   // Column by column, so that each column of x is read from L2 once and then from L1.
   for (Eigen::Index j = 0; j < d; ++j) {
     ws.centre(j) = x.col(j).mean();
-    detail::centre_column(x.col(j).data(), ws.centre(j), ws.centred_pair.col(j).data(), ws.centred_pair.col(d + j).data(),
-                          rows);
+    detail::centre_column(x.col(j).data(), ws.centre(j), ws.centred_pair.col(j).data(),
+                          ws.centred_pair.col(d + j).data(), rows);
   }
   ws.centred_rows = rows;
 }
@@ -136,9 +136,10 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   // entry by entry: on overlapping clusters (m small) that is every column, and the floor and the
   // guard below are skipped. The threshold is taken 1 % wider, to be safe from its own rounding.
   ws.guarded.clear();
+  const Scalar denominator = Scalar(8) * gamma - Scalar(2) * scale;
   for (int k = 0; k < K; ++k) {
     const auto column = log_prob.col(k).array();
-    const Scalar threshold = (Scalar(3) * ws.mean_term(k) * scale - Scalar(8) * gamma) / (Scalar(8) * gamma - Scalar(2) * scale);
+    const Scalar threshold = (Scalar(3) * ws.mean_term(k) * scale - Scalar(8) * gamma) / denominator;
     const bool finite = (column - column).sum() == Scalar(0);  // inf - inf and NaN give NaN
     if (!finite || (threshold > 0 && column.maxCoeff() > ws.constant(k) - Scalar(0.505) * threshold))
       ws.guarded.push_back(k);

@@ -41,7 +41,8 @@ FitResult run_em(const Options& options, int runs, int max_iter, double initial_
       const double change = lower_bound - previous;
       if (report && options.verbose >= 2 && iteration % options.verbose_interval == 0)
         log << "  Iteration " << iteration << "\t time lapse " << elapsed() << "s\t ll change " << change << "\n";
-      if (report && options.callback && !options.callback(IterationInfo{run, iteration, lower_bound, change, elapsed()})) {
+      if (report && options.callback &&
+          !options.callback(IterationInfo{run, iteration, lower_bound, change, elapsed()})) {
         result.stopped = stop = true;
         break;
       }
