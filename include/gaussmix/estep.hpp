@@ -33,7 +33,6 @@ struct EStepWorkspace {
   Column log_norm;                         ///< rows: log p(x_i)
   Column weighted;                         ///< rows: w_i r_ik for one k
   Table weighted_resp;                     ///< rows x K: w_i r_ik (the product form's weighted statistics)
-  Table precision;                         ///< K x d: p_kj = 1 / sigma_kj^2
   Table coefficients;                      ///< K x 2d: [p_kj (mu_kj - r_j), -p_kj / 2] (product form)
   Column mean_term;                        ///< K: sum_j p_kj (mu_kj - r_j)^2
   Column constant;                         ///< K: log pi_k - d/2 log(2 pi) + log det U_k
@@ -108,14 +107,14 @@ void diagonal_log_prob_product(const Parameters<Scalar, Dim>& p, Eigen::Index ro
   const auto x = ws.x.topRows(rows);
   centre_block(rows, ws);
   const auto& r = ws.centre;
-  ws.precision.resize(K, d);
-  if (inverse_sd.cols() == 1)
-    ws.precision = inverse_sd.col(0).array().square().matrix().replicate(1, d);
-  else
-    ws.precision = inverse_sd.array().square().matrix();
+  // [p_kj (mu_kj - r_j), -p_kj / 2] with p = 1 / sigma^2, the right half written first.
   ws.coefficients.resize(K, 2 * d);
-  ws.coefficients.leftCols(d) = (p.means.rowwise() - r).cwiseProduct(ws.precision);
-  ws.coefficients.rightCols(d) = Scalar(-0.5) * ws.precision;
+  auto minus_half_precision = ws.coefficients.rightCols(d);
+  if (inverse_sd.cols() == 1)
+    minus_half_precision = (Scalar(-0.5) * inverse_sd.col(0).array().square()).matrix().replicate(1, d);
+  else
+    minus_half_precision = Scalar(-0.5) * inverse_sd.array().square().matrix();
+  ws.coefficients.leftCols(d) = (p.means.rowwise() - r).cwiseProduct(Scalar(-2) * minus_half_precision);
   ws.mean_term = ws.coefficients.leftCols(d).cwiseProduct(p.means.rowwise() - r).rowwise().sum();
   ws.constant.resize(K);
   auto log_prob = ws.log_prob.topRows(rows);
